@@ -14,4 +14,17 @@
 // Log-densities are computed in float64 with numerically stable forms
 // (softplus for Bernoulli logits, log-sum-exp for categorical logits), and are
 // checked in tests against gonum's stat/distuv and stat/distmv.
+//
+// Arguments that are *mat.Dense (or any mat.RawMatrixer) are read in place;
+// other mat.Matrix values are copied once per call. Methods never modify their
+// receiver, so one distribution may be used from several goroutines as long
+// as nobody writes to its matrices meanwhile. Shape errors are programming
+// errors and panic; NewMultivariateNormal and KL return errors for outcomes
+// that depend on data (a covariance that is not positive definite, a pair of
+// types with no registered closed form).
+//
+// Analytic KL divergences live in a registry keyed by the concrete types of
+// both arguments (RegisterKL, KL); KLMonteCarlo and KLMonteCarloSE estimate
+// any pair by sampling, and KLDivergence picks the analytic form when there
+// is one.
 package dist
