@@ -2,6 +2,7 @@ package latent
 
 import (
 	"math/rand/v2"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -47,6 +48,8 @@ type Simulator interface {
 
 // LogJoint stores in dst[i] the value of log p(x, z_i) = log p(z_i) + log p(x|z_i)
 // for row i of z, and returns dst. If dst is nil a new slice is allocated.
+// Its scratch memory is pooled, so repeated calls on same-sized batches do not
+// allocate beyond what the model does.
 func LogJoint(dst []float64, m Model, x []float64, z mat.Matrix) []float64 {
 	r, _ := z.Dims()
 	if dst == nil {
@@ -56,10 +59,18 @@ func LogJoint(dst []float64, m Model, x []float64, z mat.Matrix) []float64 {
 		panic("latent: dst length does not match rows of z")
 	}
 	m.LogLikelihood(dst, x, z)
-	prior := make([]float64, r)
+	buf := slicePool.Get().(*[]float64)
+	if cap(*buf) < r {
+		*buf = make([]float64, r)
+	}
+	prior := (*buf)[:r]
 	m.Prior().LogProb(prior, z)
 	for i := range dst {
 		dst[i] += prior[i]
 	}
+	slicePool.Put(buf)
 	return dst
 }
+
+// slicePool holds scratch slices for LogJoint.
+var slicePool = sync.Pool{New: func() any { return new([]float64) }}
