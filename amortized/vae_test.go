@@ -1,0 +1,421 @@
+package amortized
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/internal/ad"
+	"github.com/vitool/vitool/internal/logspace"
+	"github.com/vitool/vitool/mc"
+	"github.com/vitool/vitool/vi"
+)
+
+func tinyConfig(lik Likelihood, act Activation) VAEConfig {
+	return VAEConfig{DataDim: 5, Latent: 2, Hidden: []int{4}, Activation: act, Likelihood: lik, LogSigma: -0.4}
+}
+
+func randData(rnd *rand.Rand, n, d int, binary bool) *mat.Dense {
+	x := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			if binary {
+				if rnd.Float64() < 0.3+0.4*float64(j%2) {
+					x.Set(i, j, 1)
+				}
+			} else {
+				x.Set(i, j, rnd.NormFloat64())
+			}
+		}
+	}
+	return x
+}
+
+func close32(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-4*(1+math.Max(math.Abs(a), math.Abs(b)))
+}
+
+// TestForwardMatchesProgram checks the pure-Go evaluation (Encode,
+// LogLikelihood) against the compiled gorgonia program on the same
+// float32 weights, for every likelihood and activation.
+func TestForwardMatchesProgram(t *testing.T) {
+	for i, lik := range []Likelihood{Bernoulli, Gaussian} {
+		for j, act := range []Activation{Tanh, ReLU, Softplus} {
+			t.Run(fmt.Sprintf("%v/%v", lik, act), func(t *testing.T) {
+				rnd := rand.New(rand.NewPCG(uint64(i), uint64(j)))
+				cfg := tinyConfig(lik, act)
+				cfg.Hidden = []int{6, 4}
+				v, err := NewVAE(cfg, rnd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				const B, K = 4, 3
+				x := randData(rnd, B, 5, lik == Bernoulli)
+				spec := ad.VAESpec{Encoder: v.Encoder.spec(), Decoder: v.Decoder.spec(),
+					Likelihood: ad.Likelihood(lik), LogSigma: cfg.LogSigma, Objective: ad.IWAE, K: K, Batch: B}
+				p, err := ad.NewVAE(spec, v.slices())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				xs, _ := toF32(x, 5, "x")
+				eps := make([]float32, K*B*2)
+				for e := range eps {
+					eps[e] = float32(rnd.NormFloat64())
+				}
+				if _, err := p.Run(xs, eps); err != nil {
+					t.Fatal(err)
+				}
+				pmu, plv := p.Encoding(nil, nil)
+				mu, lv := v.Encode(x)
+				for b := 0; b < B; b++ {
+					for l := 0; l < 2; l++ {
+						if !close32(mu.At(b, l), float64(pmu[b*2+l])) || !close32(lv.At(b, l), float64(plv[b*2+l])) {
+							t.Errorf("Encode(x)[%d,%d] = (%v, %v), program (%v, %v)", b, l, mu.At(b, l), lv.At(b, l), pmu[b*2+l], plv[b*2+l])
+						}
+					}
+					// z_{k,b} = μ + σ·ε as the program formed it.
+					z := mat.NewDense(K, 2, nil)
+					for k := 0; k < K; k++ {
+						for l := 0; l < 2; l++ {
+							z.Set(k, l, float64(pmu[b*2+l])+math.Exp(0.5*float64(plv[b*2+l]))*float64(eps[(k*B+b)*2+l]))
+						}
+					}
+					ll := v.LogLikelihood(nil, x.RawRowView(b), z)
+					for k := 0; k < K; k++ {
+						if !close32(ll[k], float64(p.LogLik()[k*B+b])) {
+							t.Errorf("LogLikelihood[%d] of example %d = %v, program %v", k, b, ll[k], p.LogLik()[k*B+b])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLogLikelihoodMatchesDist checks LogLikelihood against package dist
+// applied to the decoder output.
+func TestLogLikelihoodMatchesDist(t *testing.T) {
+	for _, lik := range []Likelihood{Bernoulli, Gaussian} {
+		rnd := rand.New(rand.NewPCG(7, uint64(lik)))
+		v, err := NewVAE(tinyConfig(lik, Tanh), rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := randData(rnd, 6, 2, false)
+		x := randData(rnd, 1, 5, lik == Bernoulli).RawRowView(0)
+		got := v.LogLikelihood(nil, x, z)
+		out := v.Decode(z)
+		var d dist.Distribution
+		switch lik {
+		case Bernoulli:
+			d = dist.Bernoulli{Logits: out}
+		case Gaussian:
+			ls := mat.NewDense(6, 5, nil)
+			for i := 0; i < 6; i++ {
+				for j := 0; j < 5; j++ {
+					ls.Set(i, j, v.Config.LogSigma)
+				}
+			}
+			d = dist.Normal{Loc: out, LogScale: ls}
+		}
+		xs := mat.NewDense(6, 5, nil)
+		for i := 0; i < 6; i++ {
+			xs.SetRow(i, x)
+		}
+		want := d.LogProb(nil, xs)
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-9*(1+math.Abs(want[i])) {
+				t.Errorf("%v: LogLikelihood[%d] = %v, dist gives %v", lik, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestProposal(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(8, 0))
+	v, _ := NewVAE(tinyConfig(Bernoulli, ReLU), rnd)
+	x := []float64{1, 0, 1, 1, 0}
+	q := v.Proposal(x)
+	if q.Len() != 1 || q.Dim() != 2 {
+		t.Fatalf("proposal Len %d Dim %d, want 1 and 2", q.Len(), q.Dim())
+	}
+	mu, lv := v.Encode(mat.NewDense(1, 5, x))
+	for l := 0; l < 2; l++ {
+		if q.Loc.At(0, l) != mu.At(0, l) || q.LogScale.At(0, l) != lv.At(0, l)/2 {
+			t.Errorf("proposal (%v, %v), encoder (%v, %v/2)", q.Loc.At(0, l), q.LogScale.At(0, l), mu.At(0, l), lv.At(0, l))
+		}
+	}
+}
+
+// TestImportanceSampling plugs a VAE into mc: the importance-sampling
+// estimate of log p(x) with the encoder as proposal must be finite and not
+// below the analytic ELBO by more than three standard errors (it is an
+// upper-biased-in-the-limit consistent estimator, the ELBO a lower bound).
+func TestImportanceSampling(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 0))
+	v, _ := NewVAE(VAEConfig{DataDim: 8, Latent: 2, Hidden: []int{6}, Activation: Tanh}, rnd)
+	x := []float64{1, 0, 1, 1, 0, 0, 1, 0}
+	est, err := mc.Importance(v, v.Proposal(x), x, 4000, mc.Config{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := v.Proposal(x)
+	kl, err := dist.KL(nil, q, v.Prior())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ELBO by Monte Carlo over the reconstruction term.
+	z := mat.NewDense(4000, 2, nil)
+	eps := mat.NewDense(4000, 2, nil)
+	q.RSample(z, eps, rand.New(rand.NewPCG(4, 0)))
+	ll := v.LogLikelihood(nil, x, z)
+	var m, s2 float64
+	for _, l := range ll {
+		m += l
+	}
+	m /= float64(len(ll))
+	for _, l := range ll {
+		s2 += (l - m) * (l - m)
+	}
+	se := math.Sqrt(s2 / float64(len(ll)-1) / float64(len(ll)))
+	elbo := m - kl[0]
+	t.Logf("IS %.4f ± %.4f, ELBO %.4f ± %.4f", est.LogPX, est.StdErr, elbo, se)
+	if math.IsNaN(est.LogPX) || est.LogPX < elbo-3*math.Hypot(se, est.StdErr) {
+		t.Errorf("IS estimate %v ± %v below ELBO %v ± %v", est.LogPX, est.StdErr, elbo, se)
+	}
+}
+
+// TestELBOBelowIWAE compares the analytic-KL ELBO program with an IWAE-10
+// program on independent noise: the mean per-example IWAE bound must exceed
+// the mean ELBO by more than three standard errors of the difference.
+func TestELBOBelowIWAE(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(10, 0))
+	cfg := VAEConfig{DataDim: 12, Latent: 3, Hidden: []int{8}, Activation: Tanh}
+	v, _ := NewVAE(cfg, rnd)
+	const B = 300
+	x, _ := toF32(randData(rnd, B, 12, true), 12, "x")
+	bound := func(obj vi.Objective) []float64 {
+		spec := ad.VAESpec{Encoder: v.Encoder.spec(), Decoder: v.Decoder.spec(),
+			Objective: adObjective(obj.Kind), K: obj.K, Batch: B}
+		p, err := ad.NewVAE(spec, v.slices())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		eps := make([]float32, obj.K*B*3)
+		for i := range eps {
+			eps[i] = float32(rnd.NormFloat64())
+		}
+		if _, err := p.Run(x, eps); err != nil {
+			t.Fatal(err)
+		}
+		return obj.Bound(nil, toF64(nil, p.LogLik()), toF64(nil, p.LogRatio()), toF64(nil, p.KL()), 1)
+	}
+	elbo := bound(vi.Objective{Kind: vi.ELBOAnalytic, K: 1})
+	iwae := bound(vi.Objective{Kind: vi.IWAE, K: 10})
+	var m, s2 float64
+	d := make([]float64, B)
+	for i := range d {
+		d[i] = iwae[i] - elbo[i]
+		m += d[i] / B
+	}
+	for _, v := range d {
+		s2 += (v - m) * (v - m)
+	}
+	se := math.Sqrt(s2 / (B - 1) / B)
+	t.Logf("mean IWAE-10 − ELBO = %.4f ± %.4f", m, se)
+	if m <= 3*se {
+		t.Errorf("mean IWAE-10 − ELBO = %v, standard error %v", m, se)
+	}
+}
+
+func TestParamsRoundTrip(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 0))
+	cfg := VAEConfig{DataDim: 7, Latent: 3, Hidden: []int{5, 4}, Activation: Softplus, Likelihood: Gaussian, LogSigma: 0.25}
+	v, _ := NewVAE(cfg, rnd)
+	p := v.Params()
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	want := []string{
+		"decoder.0.bias", "decoder.0.weight", "decoder.2.bias", "decoder.2.weight", "decoder.4.bias", "decoder.4.weight",
+		"encoder.0.bias", "encoder.0.weight", "encoder.2.bias", "encoder.2.weight", "encoder.4.bias", "encoder.4.weight",
+	}
+	if !slices.Equal(names, want) {
+		t.Fatalf("names %v, want %v", names, want)
+	}
+	shapes := map[string][]int{"encoder.0.weight": {5, 7}, "encoder.4.weight": {6, 4}, "encoder.4.bias": {6}, "decoder.0.weight": {4, 3}, "decoder.4.weight": {7, 5}}
+	for n, s := range shapes {
+		if !slices.Equal(p[n].Shape, s) {
+			t.Errorf("%s shape %v, want %v", n, p[n].Shape, s)
+		}
+	}
+	meta := cfg.Metadata()
+	cfg2, err := ParseVAEConfig(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewVAEFromParams(cfg2, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := randData(rnd, 3, 3, false)
+	if !mat.Equal(w.Decode(z), v.Decode(z)) {
+		t.Error("rebuilt VAE decodes differently")
+	}
+	x := randData(rnd, 3, 7, false)
+	m1, l1 := v.Encode(x)
+	m2, l2 := w.Encode(x)
+	if !mat.Equal(m1, m2) || !mat.Equal(l1, l2) {
+		t.Error("rebuilt VAE encodes differently")
+	}
+	// Copies, not shared.
+	w.Params()["encoder.0.weight"].Data[0]++
+	if v.Params()["encoder.0.weight"].Data[0] == w.Params()["encoder.0.weight"].Data[0] {
+		t.Error("NewVAEFromParams shares memory with its input")
+	}
+	// Errors.
+	bad := map[string]Tensor{}
+	for k, t := range p {
+		bad[k] = t
+	}
+	bad["decoder.2.weight"] = Tensor{Shape: []int{4, 4}, Data: make([]float32, 16)}
+	if _, err := NewVAEFromParams(cfg, bad); err == nil {
+		t.Error("wrong shape accepted")
+	}
+	delete(bad, "decoder.2.weight")
+	if _, err := NewVAEFromParams(cfg, bad); err == nil {
+		t.Error("missing tensor accepted")
+	}
+	for _, k := range []string{MetaModel, MetaLatent, MetaHidden, MetaActivation, MetaLikelihood, MetaLogSigma} {
+		m := cfg.Metadata()
+		m[k] = "x"
+		if _, err := ParseVAEConfig(m); err == nil {
+			t.Errorf("metadata with %s = x accepted", k)
+		}
+	}
+	ac := AEConfig{DataDim: 6, Code: 2, Hidden: []int{3}, Activation: ReLU, Loss: BCE}
+	ac2, err := ParseAEConfig(ac.Metadata())
+	if err != nil || !slices.Equal(ac2.Hidden, ac.Hidden) || ac2.Code != 2 || ac2.Loss != BCE || ac2.Activation != ReLU {
+		t.Errorf("AE metadata round trip: %+v, %v", ac2, err)
+	}
+	a, _ := NewAE(ac, rnd)
+	a2, err := NewAEFromParams(ac2, a.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	xa := randData(rnd, 2, 6, true)
+	if !mat.Equal(a.Decode(a.Encode(xa)), a2.Decode(a2.Encode(xa))) {
+		t.Error("rebuilt AE differs")
+	}
+}
+
+// TestInit checks the PyTorch-style initialisation bounds and seeding.
+func TestInit(t *testing.T) {
+	m := NewMLP([]int{16, 4}, Tanh, rand.New(rand.NewPCG(1, 1)))
+	m2 := NewMLP([]int{16, 4}, Tanh, rand.New(rand.NewPCG(1, 1)))
+	var maxAbs float64
+	for i, w := range m.Layers[0].Weight {
+		maxAbs = math.Max(maxAbs, math.Abs(float64(w)))
+		if w != m2.Layers[0].Weight[i] {
+			t.Fatal("same seed gave different weights")
+		}
+	}
+	if maxAbs > 0.25 || maxAbs < 0.2 {
+		t.Errorf("max |w| = %v, want close to 1/√16 = 0.25 from below", maxAbs)
+	}
+}
+
+func TestSampleData(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 0))
+	v, _ := NewVAE(tinyConfig(Bernoulli, Tanh), rnd)
+	x := mat.NewDense(50, 5, nil)
+	v.SampleData(x, rnd)
+	for _, e := range x.RawMatrix().Data {
+		if e != 0 && e != 1 {
+			t.Fatalf("Bernoulli sample %v", e)
+		}
+	}
+}
+
+func ExampleVAE() {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	vae, err := NewVAE(VAEConfig{DataDim: 4, Latent: 2, Hidden: []int{8}, Activation: Tanh, Likelihood: Bernoulli}, rnd)
+	if err != nil {
+		panic(err)
+	}
+	data := mat.NewDense(4, 4, []float64{
+		1, 1, 0, 0,
+		0, 0, 1, 1,
+		1, 1, 0, 0,
+		0, 0, 1, 1,
+	})
+	tr, err := NewVAETrainer(vae, TrainConfig{BatchSize: 2, Adam: vi.AdamConfig{LR: 0.01}, Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	defer tr.Close()
+	first, _ := tr.RunEpoch(data)
+	var last EpochStats
+	for e := 0; e < 200; e++ {
+		last, _ = tr.RunEpoch(data)
+	}
+	fmt.Println(last.Bound > first.Bound)
+	x := data.RawRowView(0)
+	est, err := mc.Importance(vae, vae.Proposal(x), x, 1000, mc.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(est.LogPX > last.Bound-1)
+	// Output:
+	// true
+	// true
+}
+
+func TestSoftplusAbs(t *testing.T) {
+	for _, v := range []float64{-800, -40, -20, -1, -1e-9, 0, 1e-9, 0.5, 3, 20, 40, 800} {
+		got, want := softplusAbs(v), logspace.Softplus(v)
+		if math.Abs(got-want) > 2e-16*math.Max(1, math.Abs(want)) {
+			t.Errorf("softplusAbs(%v) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestConcurrentLogLikelihood evaluates one VAE from several goroutines, as
+// mc's workers do, and checks every result against the serial one.
+func TestConcurrentLogLikelihood(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 0))
+	v, _ := NewVAE(VAEConfig{DataDim: 30, Latent: 4, Hidden: []int{16, 16}, Activation: Softplus}, rnd)
+	x := randData(rnd, 1, 30, true).RawRowView(0)
+	zs := make([]*mat.Dense, 8)
+	want := make([][]float64, len(zs))
+	for i := range zs {
+		zs[i] = randData(rnd, 50+i, 4, false)
+		want[i] = v.LogLikelihood(nil, x, zs[i])
+	}
+	got := make([][]float64, len(zs))
+	done := make(chan int)
+	for i := range zs {
+		go func() {
+			got[i] = v.LogLikelihood(nil, x, zs[i])
+			done <- i
+		}()
+	}
+	for range zs {
+		<-done
+	}
+	for i := range zs {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("goroutine %d got a different result", i)
+		}
+	}
+}
