@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes returned by Run.
+const (
+	ExitOK      = 0 // success
+	ExitFailure = 1 // the command ran but failed
+	ExitUsage   = 2 // bad flags, arguments or input files
+)
+
+// UsageError reports bad user input: a flag value, an argument or an input
+// file. Run maps it to ExitUsage.
+type UsageError struct {
+	Err error
+}
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usagef returns a *UsageError with a formatted message.
+func usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// Main runs vitool with the process's arguments and standard streams, stops
+// cleanly on SIGINT or SIGTERM, and exits with Run's exit code.
+func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Run executes the vitool command line args (without the program name),
+// writing results to stdout and diagnostics (logs, progress, errors) to stderr,
+// and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "vitool: %v\n", err)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// globalFlags are the flags every command shares.
+type globalFlags struct {
+	logLevel string
+	progress string
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "vitool",
+		Short: "Latent-variable models and variational inference",
+		Long: `vitool estimates the marginal likelihood log p(x) of latent-variable models
+by naive Monte Carlo, importance sampling, the ELBO and the IWAE bound, and
+trains amortised variational models.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error or disabled")
+	root.PersistentFlags().StringVar(&g.progress, "progress", "auto", "progress bars on stderr: auto (when stderr is a terminal), always or never")
+	root.AddCommand(newEstimateCommand(g, stdout, stderr))
+	root.AddCommand(newBenchCommand(g, stdout, stderr))
+	// Unknown subcommands are usage errors too.
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	return root
+}
+
+// logger returns the zerolog logger selected by --log-level, writing
+// human-readable lines to stderr.
+func (g *globalFlags) logger(stderr io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(strings.ToLower(g.logLevel))
+	if err != nil || g.logLevel == "" {
+		return zerolog.Nop(), usagef("--log-level: unknown level %q (want debug, info, warn, error or disabled)", g.logLevel)
+	}
+	w := zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr), TimeFormat: "15:04:05"}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// showProgress reports whether progress bars should be drawn on stderr.
+func (g *globalFlags) showProgress(stderr io.Writer) (bool, error) {
+	switch g.progress {
+	case "auto":
+		return isTerminal(stderr), nil
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	}
+	return false, usagef("--progress: unknown value %q (want auto, always or never)", g.progress)
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress is a progress bar on stderr, or nothing when bars are off. Its
+// methods are safe to call on a disabled bar.
+type progress struct {
+	bar *progressbar.ProgressBar
+}
+
+// newProgress returns a bar counting to total, drawn on w when show is true.
+// A negative total draws a spinner that counts without a total.
+func newProgress(show bool, total int64, desc string, w io.Writer) *progress {
+	if !show || total == 0 {
+		return &progress{}
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("samples"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+	)
+	return &progress{bar: bar}
+}
+
+// add advances the bar by n.
+func (p *progress) add(n int) {
+	if p.bar != nil {
+		_ = p.bar.Add64(int64(n))
+	}
+}
+
+// Finish completes and clears the bar. It may be called more than once.
+func (p *progress) Finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}
