@@ -254,3 +254,37 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestBenchPXSmall(t *testing.T) {
+	args := []string{"bench-px", "--dims", "1,3", "--data-dim", "8", "--reps", "4", "--max-k", "4096", "--equal-k", "32", "--throughput-k", "2000", "--log-level", "error"}
+	out, errOut, code := run(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"K needed", "prior (naive)", "is (fitted q)", "K(prior) / K(is)", "samples/s", "peak heap"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, errOut, code = run(t, append(args, "--json")...)
+	if code != ExitOK {
+		t.Fatalf("--json: exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Efficiency []map[string]any `json:"efficiency"`
+		Ratios     []map[string]any `json:"ratios"`
+		Throughput []map[string]any `json:"throughput"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(res.Efficiency) != 4 || len(res.Ratios) != 2 || len(res.Throughput) != 4 {
+		t.Errorf("got %d efficiency rows, %d ratios, %d throughput rows; want 4, 2, 4", len(res.Efficiency), len(res.Ratios), len(res.Throughput))
+	}
+	if _, ok := res.Efficiency[0]["k_needed"]; !ok {
+		t.Errorf("efficiency rows lack k_needed: %v", res.Efficiency[0])
+	}
+	if _, _, code := run(t, "bench-px", "--dims", "8", "--data-dim", "8"); code != ExitUsage {
+		t.Errorf("latent dim ≥ data dim: exit %d, want %d", code, ExitUsage)
+	}
+}

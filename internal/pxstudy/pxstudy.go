@@ -14,19 +14,19 @@ import (
 
 // Config sets up an efficiency study. Zero fields take the documented defaults.
 type Config struct {
-	LatentDims []int   // latent dimensions d to study; default 2, 10, 50
-	DataDim    int     // data dimension D, well above every d; default 100
-	NoiseStd   float64 // observation noise σ; default 0.5
-	Points     int     // data points per model; default 2
-	Reps       int     // independent replicates per point and K; default 16
-	Tol        float64 // target root-mean-square error in nats; default 0.1
-	MaxK       int     // largest K tried; default 1<<20
-	EqualK     int     // K at which the spread of the estimators is compared; default 1000
-	Seed       uint64  // seed of the models, the data and every estimate
-	Workers    int     // parallel workers per estimate; 0 means GOMAXPROCS
+	LatentDims []int   `json:"latent_dims"` // latent dimensions d to study; default 2, 10, 50
+	DataDim    int     `json:"data_dim"`    // data dimension D, well above every d; default 100
+	NoiseStd   float64 `json:"noise_std"`   // observation noise σ; default 0.5
+	Points     int     `json:"points"`      // data points per model; default 2
+	Reps       int     `json:"reps"`        // independent replicates per point and K; default 16
+	Tol        float64 `json:"tol"`         // target root-mean-square error in nats; default 0.1
+	MaxK       int     `json:"max_k"`       // largest K tried; default 1<<20
+	EqualK     int     `json:"equal_k"`     // K at which the spread of the estimators is compared; default 1000
+	Seed       uint64  `json:"seed"`        // seed of the models, the data and every estimate
+	Workers    int     `json:"-"`           // parallel workers per estimate; 0 means GOMAXPROCS (never changes the numbers)
 	// Progress, if not nil, is called with the number of samples drawn since
 	// its last call.
-	Progress func(samples int)
+	Progress func(samples int) `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -58,22 +58,24 @@ func (c *Config) defaults() {
 
 // Row is the outcome of one estimator on the models of one latent dimension.
 type Row struct {
-	LatentDim, DataDim int
-	Method             string // "prior" (naive Monte Carlo) or "is" (importance sampling with the fitted mean-field q)
+	LatentDim int    `json:"latent_dim"`
+	DataDim   int    `json:"data_dim"`
+	Method    string `json:"method"` // "prior" (naive Monte Carlo) or "is" (importance sampling with the fitted mean-field q)
 	// KNeeded is the smallest K (a power of two) whose RMSE over all points and
 	// replicates is at most Tol; 0 if none up to MaxK was.
-	KNeeded int
+	KNeeded int `json:"k_needed"`
 	// KTried is the largest K tried: KNeeded, or the largest power of two not
 	// above MaxK when the target was not reached.
-	KTried int
+	KTried int `json:"k_tried"`
 	// RMSE is the error at KTried.
-	RMSE float64
+	RMSE float64 `json:"rmse"`
 	// BiasEqualK and SDEqualK are the mean error and the standard deviation of
 	// log p̂ across replicates (pooled over points) at K = EqualK.
-	BiasEqualK, SDEqualK float64
+	BiasEqualK float64 `json:"bias_equal_k"`
+	SDEqualK   float64 `json:"sd_equal_k"`
 	// ELBOGap is the mean of log p(x) − ELBO(q) for the fitted q: the KL from q
 	// to the exact posterior, which no amount of sampling removes from the ELBO.
-	ELBOGap float64
+	ELBOGap float64 `json:"elbo_gap"`
 }
 
 // Reached reports whether the estimator met the tolerance within MaxK.

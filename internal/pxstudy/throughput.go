@@ -12,16 +12,17 @@ import (
 
 // Throughput is the speed and memory of one large estimate.
 type Throughput struct {
-	LatentDim, DataDim int
-	Method             string
-	K                  int
-	Seconds            float64
-	SamplesPerSecond   float64
+	LatentDim        int     `json:"latent_dim"`
+	DataDim          int     `json:"data_dim"`
+	Method           string  `json:"method"`
+	K                int     `json:"k"`
+	Seconds          float64 `json:"seconds"`
+	SamplesPerSecond float64 `json:"samples_per_second"`
 	// PeakHeapBytes is the largest live heap seen during the run above the
 	// heap before it, sampled every millisecond: the estimator's working set.
-	PeakHeapBytes uint64
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	// AllocBytes is the total allocated during the run.
-	AllocBytes uint64
+	AllocBytes uint64 `json:"alloc_bytes"`
 }
 
 // MeasureThroughput runs one estimate with k samples on the model of latent
