@@ -12,7 +12,6 @@ import (
 
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/internal/ad"
-	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/mc"
 	"github.com/vitool/vitool/vi"
 )
@@ -379,15 +378,6 @@ func ExampleVAE() {
 	// Output:
 	// true
 	// true
-}
-
-func TestSoftplusAbs(t *testing.T) {
-	for _, v := range []float64{-800, -40, -20, -1, -1e-9, 0, 1e-9, 0.5, 3, 20, 40, 800} {
-		got, want := softplusAbs(v), logspace.Softplus(v)
-		if math.Abs(got-want) > 2e-16*math.Max(1, math.Abs(want)) {
-			t.Errorf("softplusAbs(%v) = %v, want %v", v, got, want)
-		}
-	}
 }
 
 // TestConcurrentLogLikelihood evaluates one VAE from several goroutines, as

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/internal/logspace"
 )
 
 // Bernoulli is a batch of vectors of independent Bernoulli coordinates,
@@ -52,7 +54,7 @@ func (b Bernoulli) LogProb(dst []float64, x mat.Matrix) []float64 {
 		l := rowOf(lg, 0)
 		var sp float64
 		for _, v := range l {
-			sp += softplus(v)
+			sp += logspace.Softplus(v)
 		}
 		for i := range dst {
 			var s float64
@@ -67,7 +69,7 @@ func (b Bernoulli) LogProb(dst []float64, x mat.Matrix) []float64 {
 		l := rowOf(lg, i)
 		var s float64
 		for j, v := range rowOf(xr, i) {
-			s += v*l[j] - softplus(l[j])
+			s += v*l[j] - logspace.Softplus(l[j])
 		}
 		dst[i] = s
 	}
@@ -133,7 +135,7 @@ func (b Bernoulli) Entropy(dst []float64) []float64 {
 func bernoulliEntropy(l float64) float64 {
 	a := math.Abs(l)
 	// H = softplus(−a) + a σ(−a), with both terms small for large a.
-	return softplus(-a) + a*sigmoid(-a)
+	return logspace.Softplus(-a) + a*sigmoid(-a)
 }
 
 // Mean stores σ(Logits) (the success probabilities) in dst. An empty dst is
@@ -147,19 +149,4 @@ func (b Bernoulli) Mean(dst *mat.Dense) {
 		panic(fmt.Sprintf("dist: Bernoulli.Mean: dst is %d×%d, want %d×%d", r, c, n, d))
 	}
 	dst.Apply(func(_, _ int, v float64) float64 { return sigmoid(v) }, b.Logits)
-}
-
-// softplus returns log(1 + e^l), the same function as logspace.Softplus,
-// computed as max(l, 0) + log1p(e^{−|l|}) with Kahan's log1p(y) =
-// y·log(1+y)/((1+y)−1), which is accurate to a few ulps and several times
-// faster than math.Log1p because math.Log is hardware-accelerated. Bernoulli
-// likelihoods evaluate it once per pixel, so it dominates their cost.
-func softplus(l float64) float64 {
-	y := math.Exp(-math.Abs(l))
-	u := 1 + y
-	lp := y
-	if u != 1 {
-		lp = math.Log(u) * y / (u - 1)
-	}
-	return math.Max(l, 0) + lp
 }

@@ -334,8 +334,8 @@ func klBernoulli(dst []float64, p, q Bernoulli) []float64 {
 		var s float64
 		for j := 0; j < d; j++ {
 			a, b := pa[j], qb[j]
-			s += sigmoid(a)*(softplus(-b)-softplus(-a)) +
-				sigmoid(-a)*(softplus(b)-softplus(a))
+			s += sigmoid(a)*(logspace.Softplus(-b)-logspace.Softplus(-a)) +
+				sigmoid(-a)*(logspace.Softplus(b)-logspace.Softplus(a))
 		}
 		dst[i] = s
 	}

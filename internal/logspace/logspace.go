@@ -5,20 +5,18 @@ package logspace
 
 import "math"
 
-// Softplus returns log(1 + e^x) without overflow for large x or loss of
-// precision for very negative x.
+// Softplus returns log(1 + e^x) to full relative precision for every x,
+// without overflow: it is max(x, 0) + log1p(e^{−|x|}), with log1p computed
+// by Kahan's trick log(u)·y/(u − 1), u = 1 + y, which needs one Exp and one
+// Log and is faster than math.Log1p.
 func Softplus(x float64) float64 {
-	switch {
-	case x > 33:
-		// e^-x < 1e-14: log1p(e^-x) ≈ e^-x.
-		return x + math.Exp(-x)
-	case x < -37:
-		return math.Exp(x)
-	case x > 0:
-		return x + math.Log1p(math.Exp(-x))
-	default:
-		return math.Log1p(math.Exp(x))
+	y := math.Exp(-math.Abs(x))
+	u := 1 + y
+	lp := y
+	if u != 1 {
+		lp = math.Log(u) * y / (u - 1)
 	}
+	return math.Max(x, 0) + lp
 }
 
 // LogSigmoid returns log σ(x) = -softplus(-x).

@@ -21,12 +21,25 @@ func TestSoftplus(t *testing.T) {
 			t.Errorf("Softplus(%v) = %v, want %v", tc.x, got, tc.want)
 		}
 	}
-	// Continuity across every branch boundary.
-	for _, b := range []float64{-37, 0, 33} {
-		lo, hi := Softplus(math.Nextafter(b, -1)), Softplus(b)
-		if math.Abs(lo-hi) > 1e-14*math.Max(1, math.Abs(hi)) {
-			t.Errorf("Softplus discontinuous at %v: %v vs %v", b, lo, hi)
+	// Relative accuracy over a fine grid against log1p(e^x), which is exact to
+	// an ulp or two where e^x neither overflows nor underflows, and the limits.
+	for x := -700.0; x <= 700; x += 0.0731 {
+		want := math.Log1p(math.Exp(x))
+		if x > 30 {
+			want = x + math.Log1p(math.Exp(-x))
 		}
+		if got := Softplus(x); math.Abs(got-want) > 4e-16*want {
+			t.Fatalf("Softplus(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if got := Softplus(math.Inf(1)); !math.IsInf(got, 1) {
+		t.Errorf("Softplus(+Inf) = %v", got)
+	}
+	if got := Softplus(math.Inf(-1)); got != 0 {
+		t.Errorf("Softplus(-Inf) = %v", got)
+	}
+	if got := Softplus(math.NaN()); !math.IsNaN(got) {
+		t.Errorf("Softplus(NaN) = %v", got)
 	}
 }
 
