@@ -1,6 +1,7 @@
 package amortized
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/dataset"
 	"github.com/vitool/vitool/internal/ad"
 	"github.com/vitool/vitool/vi"
 )
@@ -26,9 +28,14 @@ type TrainConfig struct {
 	Warmup vi.Warmup
 	// Adam holds the optimiser's hyperparameters.
 	Adam vi.AdamConfig
-	// Seed determines the shuffling and every ε: the same seed, model
-	// initialisation and data give identical weights.
+	// Seed determines the shuffling, the binarisation draws and every ε:
+	// the same seed, model initialisation and data give identical weights.
 	Seed uint64
+	// Binarization is applied to every training batch that TrainEpoch
+	// draws: dataset.Continuous (the zero value) uses the values as they
+	// are, dataset.Dynamic draws a fresh Bernoulli variable per value and
+	// use, and dataset.Fixed requires binary data (see dataset.Binarize).
+	Binarization dataset.Binarization
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -39,11 +46,15 @@ func (c TrainConfig) withDefaults() TrainConfig {
 		c.Beta = 1
 	}
 	c.Objective = c.Objective.Normalize()
+	c.Adam = adamDefaults(c.Adam)
 	return c
 }
 
 // StepStats summarises one optimiser step.
 type StepStats struct {
+	// Epoch and Step locate the step: Step counts the steps of epoch Epoch
+	// from 0. A TrainStep outside an epoch has Step = −1.
+	Epoch, Step int
 	// Loss is the minimised loss (the negative objective at the current β,
 	// or the autoencoder's mean reconstruction loss).
 	Loss float64
@@ -69,26 +80,63 @@ type EpochStats struct {
 }
 
 // TrainerState is the resumable state of a Trainer besides the model
-// weights: epoch counter, random stream and optimiser state.
+// weights and the configuration: the position in the run, the running sums
+// of the current epoch's statistics and the optimiser state. Randomness
+// needs no state: every stream is derived from the seed and the position.
 type TrainerState struct {
-	Epoch int
-	RNG   []byte
-	Adam  vi.AdamState
+	// Epoch is the number of completed epochs and Step the number of
+	// completed steps of epoch Epoch.
+	Epoch, Step int
+	// Examples is the number of examples seen in the completed steps of
+	// epoch Epoch, and LossSum, BoundSum and GradNormSum the sums of their
+	// step statistics weighted by the batch sizes.
+	Examples                       int
+	LossSum, BoundSum, GradNormSum float64
+	// Adam is the optimiser state, aligned with Trainer.ParamNames.
+	Adam vi.AdamState
 }
+
+// ErrNotFinite is wrapped by the errors of training steps whose loss or
+// gradient is NaN or infinite; the weights are then left unchanged.
+var ErrNotFinite = errors.New("amortized: loss or gradient is not finite")
+
+// StepError is the error of a failed training step within an epoch. The
+// model weights and the trainer state are those from before the step.
+type StepError struct {
+	Epoch, Step int
+	Err         error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("amortized: epoch %d, step %d: %v", e.Epoch, e.Step, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *StepError) Unwrap() error { return e.Err }
 
 // Trainer fits a VAE or an autoencoder with Adam on minibatches, compiling
 // one gradient program per batch size through internal/ad. It updates the
 // model's weights in place. A Trainer is not safe for concurrent use, and
 // the model must not be read concurrently with a step.
+//
+// Training is step-granular and exactly resumable. The rows of epoch e are
+// visited in the order of a permutation drawn from a stream seeded by
+// (Seed, e); step s of epoch e draws its binarisation values and then its ε
+// from a stream seeded by (Seed, e, s). A run stopped at any step and
+// restarted from the weights and State of that moment therefore continues
+// bit for bit as if it had not stopped.
 type Trainer struct {
 	cfg    TrainConfig
 	vae    *VAE
 	ae     *AE
+	names  []string
 	params [][]float32
 	opt    *vi.Adam
-	pcg    *rand.PCG
-	rnd    *rand.Rand
-	epoch  int
+	st     TrainerState // position and running sums; st.Adam unused
+
+	perm      []int // permutation of permEpoch over permN rows
+	permEpoch int
+	permN     int
 
 	vaeProgs map[int]*ad.VAEProgram[float32]
 	aeProgs  map[int]*ad.AEProgram[float32]
@@ -105,7 +153,7 @@ func NewVAETrainer(m *VAE, cfg TrainConfig) (*Trainer, error) {
 	if err := cfg.Objective.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := newTrainer(cfg, m.slices())
+	t, err := newTrainer(cfg, m.slices(), paramNames(m.Encoder, m.Decoder))
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +165,7 @@ func NewVAETrainer(m *VAE, cfg TrainConfig) (*Trainer, error) {
 // NewAETrainer returns a trainer for m. It returns an error if cfg is
 // invalid.
 func NewAETrainer(m *AE, cfg TrainConfig) (*Trainer, error) {
-	t, err := newTrainer(cfg.withDefaults(), m.slices())
+	t, err := newTrainer(cfg.withDefaults(), m.slices(), paramNames(m.Encoder, m.Decoder))
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +174,32 @@ func NewAETrainer(m *AE, cfg TrainConfig) (*Trainer, error) {
 	return t, nil
 }
 
-func newTrainer(cfg TrainConfig, params [][]float32) (*Trainer, error) {
+// paramNames returns the PyTorch names of the parameter slices in the
+// order of slices(): encoder weight₀, bias₀, …, then the decoder's.
+func paramNames(enc, dec MLP) []string {
+	var names []string
+	for _, p := range []struct {
+		prefix string
+		m      MLP
+	}{{"encoder", enc}, {"decoder", dec}} {
+		for i := range p.m.Layers {
+			names = append(names, fmt.Sprintf("%s.%d.weight", p.prefix, 2*i), fmt.Sprintf("%s.%d.bias", p.prefix, 2*i))
+		}
+	}
+	return names
+}
+
+func newTrainer(cfg TrainConfig, params [][]float32, names []string) (*Trainer, error) {
 	if cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("amortized: batch size %d must be positive", cfg.BatchSize)
 	}
 	if !(cfg.Beta >= 0) || math.IsInf(cfg.Beta, 0) {
 		return nil, fmt.Errorf("amortized: KL weight β = %v must be finite and ≥ 0", cfg.Beta)
+	}
+	switch cfg.Binarization {
+	case dataset.Continuous, dataset.Dynamic, dataset.Fixed:
+	default:
+		return nil, fmt.Errorf("amortized: unknown binarization %v", cfg.Binarization)
 	}
 	lens := make([]int, len(params))
 	for i, p := range params {
@@ -141,8 +209,7 @@ func newTrainer(cfg TrainConfig, params [][]float32) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pcg := rand.NewPCG(cfg.Seed, 0x7261696e) // "rain"
-	return &Trainer{cfg: cfg, params: params, opt: opt, pcg: pcg, rnd: rand.New(pcg)}, nil
+	return &Trainer{cfg: cfg, params: params, names: names, opt: opt, permEpoch: -1}, nil
 }
 
 // Config returns the configuration with defaults filled in.
@@ -151,34 +218,49 @@ func (t *Trainer) Config() TrainConfig { return t.cfg }
 // Optimizer returns the trainer's Adam optimiser.
 func (t *Trainer) Optimizer() *vi.Adam { return t.opt }
 
+// ParamNames returns the PyTorch names of the trained parameters, in the
+// order of the optimiser's moment slices (TrainerState.Adam.M and V):
+// encoder.0.weight, encoder.0.bias, encoder.2.weight, …, then the
+// decoder's.
+func (t *Trainer) ParamNames() []string { return append([]string(nil), t.names...) }
+
 // Epoch returns the number of completed epochs.
-func (t *Trainer) Epoch() int { return t.epoch }
+func (t *Trainer) Epoch() int { return t.st.Epoch }
+
+// Step returns the number of completed steps of the current epoch.
+func (t *Trainer) Step() int { return t.st.Step }
 
 // Beta returns the KL weight of the current epoch.
-func (t *Trainer) Beta() float64 { return t.cfg.Beta * t.cfg.Warmup.Beta(t.epoch) }
+func (t *Trainer) Beta() float64 { return t.cfg.Beta * t.cfg.Warmup.Beta(t.st.Epoch) }
 
-// State returns the trainer's resumable state.
-func (t *Trainer) State() (TrainerState, error) {
-	rng, err := t.pcg.MarshalBinary()
-	if err != nil {
-		return TrainerState{}, err
-	}
-	return TrainerState{Epoch: t.epoch, RNG: rng, Adam: t.opt.State()}, nil
+// State returns the trainer's resumable state, a deep copy.
+func (t *Trainer) State() TrainerState {
+	s := t.st
+	s.Adam = t.opt.State()
+	return s
 }
 
 // SetState restores a state returned by State; with the model weights of
-// the same moment, training then continues exactly as if uninterrupted.
+// the same moment, the same configuration and the same data, training then
+// continues exactly as if uninterrupted. It returns an error if the state
+// is inconsistent or does not match the optimiser's parameters.
 func (t *Trainer) SetState(s TrainerState) error {
-	if s.Epoch < 0 {
-		return fmt.Errorf("amortized: trainer state has negative epoch %d", s.Epoch)
+	if s.Epoch < 0 || s.Step < 0 || s.Examples < 0 {
+		return fmt.Errorf("amortized: trainer state has negative position (epoch %d, step %d, %d examples)", s.Epoch, s.Step, s.Examples)
 	}
-	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
-		return fmt.Errorf("amortized: trainer random state: %w", err)
+	if (s.Step == 0) != (s.Examples == 0) {
+		return fmt.Errorf("amortized: trainer state has %d completed steps but %d examples", s.Step, s.Examples)
+	}
+	for _, v := range []float64{s.LossSum, s.BoundSum, s.GradNormSum} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("amortized: trainer state has a non-finite running sum %v", v)
+		}
 	}
 	if err := t.opt.SetState(s.Adam); err != nil {
 		return err
 	}
-	t.epoch = s.Epoch
+	s.Adam = vi.AdamState{}
+	t.st = s
 	return nil
 }
 
@@ -191,9 +273,11 @@ func (t *Trainer) dataDim() int {
 }
 
 // TrainStep takes one optimiser step on all rows of batch, at the current
-// epoch's β. It panics if batch has the wrong number of columns and returns
-// an error if the loss is not finite (the weights are then left unchanged)
-// or a program cannot be compiled.
+// epoch's β, outside the epoch bookkeeping: the position does not move, and
+// ε comes from a stream seeded by the seed and the optimiser's step count.
+// It panics if batch has the wrong number of columns and returns an error
+// wrapping ErrNotFinite if the loss or gradient is not finite (the weights
+// are then left unchanged), or an error if a program cannot be compiled.
 func (t *Trainer) TrainStep(batch mat.Matrix) (StepStats, error) {
 	n, c := batch.Dims()
 	D := t.dataDim()
@@ -201,22 +285,30 @@ func (t *Trainer) TrainStep(batch mat.Matrix) (StepStats, error) {
 		panic(fmt.Sprintf("amortized: batch has %d columns, want %d", c, D))
 	}
 	t.xbuf = growF32(t.xbuf, n*D)
-	if d, ok := batch.(*mat.Dense); ok {
-		for i := 0; i < n; i++ {
-			row := d.RawRowView(i)
-			o := t.xbuf[i*D : (i+1)*D]
-			for j, v := range row {
+	matToF32(t.xbuf, batch)
+	rnd := newStream(t.cfg.Seed, streamManual, uint64(t.opt.Steps()))
+	s, err := t.step(t.xbuf[:n*D], n, rnd)
+	s.Epoch, s.Step = t.st.Epoch, -1
+	return s, err
+}
+
+// matToF32 copies the r×c matrix m into dst row-major.
+func matToF32(dst []float32, m mat.Matrix) {
+	r, c := m.Dims()
+	if d, ok := m.(*mat.Dense); ok {
+		for i := 0; i < r; i++ {
+			o := dst[i*c : (i+1)*c]
+			for j, v := range d.RawRowView(i) {
 				o[j] = float32(v)
 			}
 		}
-	} else {
-		for i := 0; i < n; i++ {
-			for j := 0; j < D; j++ {
-				t.xbuf[i*D+j] = float32(batch.At(i, j))
-			}
+		return
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			dst[i*c+j] = float32(m.At(i, j))
 		}
 	}
-	return t.step(t.xbuf[:n*D], n)
 }
 
 func growF32(b []float32, n int) []float32 {
@@ -233,15 +325,15 @@ func growF64(b []float64, n int) []float64 {
 	return b[:n]
 }
 
-// step runs one step on the n×D row-major batch x.
-func (t *Trainer) step(x []float32, n int) (StepStats, error) {
+// step runs one step on the n×D row-major batch x, drawing ε from rnd.
+func (t *Trainer) step(x []float32, n int, rnd *rand.Rand) (StepStats, error) {
 	if t.vae != nil {
-		return t.vaeStep(x, n)
+		return t.vaeStep(x, n, rnd)
 	}
 	return t.aeStep(x, n)
 }
 
-func (t *Trainer) vaeStep(x []float32, n int) (StepStats, error) {
+func (t *Trainer) vaeStep(x []float32, n int, rnd *rand.Rand) (StepStats, error) {
 	p, ok := t.vaeProgs[n]
 	if !ok {
 		cfg := t.vae.Config
@@ -263,13 +355,13 @@ func (t *Trainer) vaeStep(x []float32, n int) (StepStats, error) {
 	K, L := t.cfg.Objective.K, t.vae.Config.Latent
 	t.epsbuf = growF32(t.epsbuf, K*n*L)
 	for i := range t.epsbuf {
-		t.epsbuf[i] = float32(t.rnd.NormFloat64())
+		t.epsbuf[i] = float32(rnd.NormFloat64())
 	}
 	beta := t.Beta()
 	p.SetBeta(beta)
 	loss, err := p.Run(x, t.epsbuf)
 	if err != nil {
-		return StepStats{Loss: loss}, err
+		return StepStats{Loss: loss, Examples: n}, notFinite(err)
 	}
 	t.lb = toF64(t.lb, p.LogLik())
 	t.lr = toF64(t.lr, p.LogRatio())
@@ -279,8 +371,31 @@ func (t *Trainer) vaeStep(x []float32, n int) (StepStats, error) {
 	for _, b := range bound {
 		mean += b
 	}
-	norm := t.opt.Step(t.params, p.Grads())
+	norm, err := t.update(p.Grads())
+	if err != nil {
+		return StepStats{Loss: loss, GradNorm: norm, Examples: n}, err
+	}
 	return StepStats{Loss: loss, Bound: mean / float64(n), GradNorm: norm, Examples: n}, nil
+}
+
+// notFinite wraps err with ErrNotFinite when it reports a non-finite loss.
+func notFinite(err error) error {
+	if errors.Is(err, ad.ErrNotFinite) {
+		return fmt.Errorf("%w: %w", ErrNotFinite, err)
+	}
+	return err
+}
+
+// update takes the Adam step unless the gradient is not finite, in which
+// case it returns an error wrapping ErrNotFinite and leaves the weights and
+// the optimiser state unchanged.
+func (t *Trainer) update(grads [][]float32) (float64, error) {
+	norm := vi.GlobalNorm(grads)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return norm, fmt.Errorf("%w: gradient norm is %v", ErrNotFinite, norm)
+	}
+	t.opt.Step(t.params, grads)
+	return norm, nil
 }
 
 func toF64(dst []float64, src []float32) []float64 {
@@ -320,60 +435,117 @@ func (t *Trainer) aeStep(x []float32, n int) (StepStats, error) {
 	}
 	loss, err := p.Run(x)
 	if err != nil {
-		return StepStats{Loss: loss}, err
+		return StepStats{Loss: loss, Examples: n}, notFinite(err)
 	}
-	norm := t.opt.Step(t.params, p.Grads())
+	norm, err := t.update(p.Grads())
+	if err != nil {
+		return StepStats{Loss: loss, GradNorm: norm, Examples: n}, err
+	}
 	return StepStats{Loss: loss, Bound: -loss * float64(t.dataDim()), GradNorm: norm, Examples: n}, nil
 }
 
-// ErrNoData is returned by RunEpoch when the data has no rows.
+// ErrNoData is returned by RunEpoch and TrainEpoch when the data has no
+// rows.
 var ErrNoData = errors.New("amortized: no training data")
 
-// RunEpoch shuffles the rows of data with the trainer's random stream,
-// takes one step per batch of BatchSize rows (the last batch may be
-// smaller; it gets its own compiled program) and advances the epoch
-// counter. It stops at the first error, leaving the epoch counter unchanged.
+// RunEpoch runs the rest of the current epoch on the rows of data, used as
+// they are (whatever TrainConfig.Binarization says), and returns its
+// statistics; see TrainEpoch. It panics if data has the wrong number of
+// columns.
 func (t *Trainer) RunEpoch(data mat.Matrix) (EpochStats, error) {
 	n, c := data.Dims()
-	D := t.dataDim()
-	if c != D {
-		panic(fmt.Sprintf("amortized: data has %d columns, want %d", c, D))
+	if c != t.dataDim() {
+		panic(fmt.Sprintf("amortized: data has %d columns, want %d", c, t.dataDim()))
 	}
+	ds := &dataset.Dataset{Name: "matrix", N: n, D: c, X: make([]float32, n*c)}
+	matToF32(ds.X, data)
+	return t.trainEpoch(context.Background(), ds, dataset.Continuous, nil)
+}
+
+// TrainEpoch runs the remaining steps of the current epoch on data, with
+// the binarisation of TrainConfig.Binarization, and advances the position
+// after every step. Step s takes the rows perm[s·B : (s+1)·B] of the
+// epoch's permutation (the last batch may be smaller; it gets its own
+// compiled program). onStep, if not nil, is called after every successful
+// step.
+//
+// When the epoch completes, TrainEpoch returns its statistics, over all of
+// its steps even if it was resumed in the middle, and moves to the next
+// epoch. Before every step it checks ctx: if ctx is done it returns the
+// statistics so far and an error wrapping ctx.Err(), and State then
+// describes the position reached, ready to be saved. A failed step
+// returns a *StepError (wrapping ErrNotFinite for a non-finite loss or
+// gradient) and leaves the weights and the state as they were before it.
+//
+// TrainEpoch returns ErrNoData for empty data and an error if
+// Binarization is dataset.Fixed and the data are not binary; it panics if
+// data.D is not the model's data dimension.
+func (t *Trainer) TrainEpoch(ctx context.Context, data *dataset.Dataset, onStep func(StepStats)) (EpochStats, error) {
+	if data.D != t.dataDim() {
+		panic(fmt.Sprintf("amortized: data %s has dimension %d, want %d", data.Name, data.D, t.dataDim()))
+	}
+	if t.cfg.Binarization == dataset.Fixed && !data.Binary {
+		return EpochStats{}, fmt.Errorf("amortized: fixed binarisation needs binary data, and %s is not binary (binarise it once with Dataset.Binarize)", data.Name)
+	}
+	return t.trainEpoch(ctx, data, t.cfg.Binarization, onStep)
+}
+
+// Stream labels of the random streams derived from the seed.
+const (
+	streamShuffle = 0x73687566 // "shuf"
+	streamStep    = 0x73746570 // "step"
+	streamManual  = 0x6d616e75 // "manu"
+)
+
+func (t *Trainer) trainEpoch(ctx context.Context, data *dataset.Dataset, bin dataset.Binarization, onStep func(StepStats)) (EpochStats, error) {
+	n, D, B := data.N, data.D, t.cfg.BatchSize
 	if n == 0 {
 		return EpochStats{}, ErrNoData
 	}
-	perm := t.rnd.Perm(n)
-	st := EpochStats{Epoch: t.epoch, Beta: t.Beta()}
-	B := t.cfg.BatchSize
-	dense, isDense := data.(*mat.Dense)
-	for start := 0; start < n; start += B {
-		end := min(start+B, n)
-		m := end - start
-		t.xbuf = growF32(t.xbuf, m*D)
-		for i := 0; i < m; i++ {
-			o := t.xbuf[i*D : (i+1)*D]
-			r := perm[start+i]
-			if isDense {
-				for j, v := range dense.RawRowView(r) {
-					o[j] = float32(v)
-				}
-			} else {
-				for j := range o {
-					o[j] = float32(data.At(r, j))
-				}
-			}
-		}
-		s, err := t.step(t.xbuf[:m*D], m)
-		if err != nil {
-			return st, fmt.Errorf("amortized: epoch %d, step %d: %w", t.epoch, st.Steps, err)
-		}
-		w := float64(m) / float64(n)
-		st.Loss += w * s.Loss
-		st.Bound += w * s.Bound
-		st.GradNorm += w * s.GradNorm
-		st.Steps++
+	steps := (n + B - 1) / B
+	if t.st.Step >= steps || t.st.Step*B != t.st.Examples {
+		// A state saved by a run with other data or another batch size.
+		return EpochStats{}, fmt.Errorf("amortized: trainer state at step %d with %d examples does not match batch size %d and %d rows", t.st.Step, t.st.Examples, B, n)
 	}
-	t.epoch++
+	if t.permEpoch != t.st.Epoch || t.permN != n {
+		t.perm = newStream(t.cfg.Seed, streamShuffle, uint64(t.st.Epoch)).Perm(n)
+		t.permEpoch, t.permN = t.st.Epoch, n
+	}
+	stats := func() EpochStats {
+		st := EpochStats{Epoch: t.st.Epoch, Beta: t.Beta(), Steps: t.st.Step}
+		if t.st.Examples > 0 {
+			w := float64(t.st.Examples)
+			st.Loss, st.Bound, st.GradNorm = t.st.LossSum/w, t.st.BoundSum/w, t.st.GradNormSum/w
+		}
+		return st
+	}
+	for t.st.Step < steps {
+		if err := ctx.Err(); err != nil {
+			return stats(), fmt.Errorf("amortized: training stopped before epoch %d, step %d: %w", t.st.Epoch, t.st.Step, err)
+		}
+		s := t.st.Step
+		idx := t.perm[s*B : min((s+1)*B, n)]
+		m := len(idx)
+		rnd := newStream(t.cfg.Seed, streamStep, uint64(t.st.Epoch), uint64(s))
+		t.xbuf = growF32(t.xbuf, m*D)
+		data.Batch(t.xbuf, idx, bin, rnd)
+		ss, err := t.step(t.xbuf, m, rnd)
+		ss.Epoch, ss.Step = t.st.Epoch, s
+		if err != nil {
+			return stats(), &StepError{Epoch: t.st.Epoch, Step: s, Err: err}
+		}
+		w := float64(m)
+		t.st.LossSum += w * ss.Loss
+		t.st.BoundSum += w * ss.Bound
+		t.st.GradNormSum += w * ss.GradNorm
+		t.st.Examples += m
+		t.st.Step++
+		if onStep != nil {
+			onStep(ss)
+		}
+	}
+	st := stats()
+	t.st = TrainerState{Epoch: t.st.Epoch + 1}
 	return st, nil
 }
 

@@ -148,10 +148,7 @@ func TestResume(t *testing.T) {
 	for e := 0; e < 2; e++ {
 		tr.RunEpoch(data)
 	}
-	st, err := tr.State()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tr.State()
 	v2, err := NewVAEFromParams(cfg, v.Params())
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,8 @@ trains amortised variational models.`,
 	root.PersistentFlags().StringVar(&g.progress, "progress", "auto", "progress bars on stderr: auto (when stderr is a terminal), always or never")
 	root.AddCommand(newEstimateCommand(g, stdout, stderr))
 	root.AddCommand(newBenchCommand(g, stdout, stderr))
+	root.AddCommand(newTrainVAECommand(g, stdout, stderr))
+	root.AddCommand(newTrainAECommand(g, stdout, stderr))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -1,0 +1,186 @@
+package checkpoint
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/vitool/vitool/amortized"
+	"github.com/vitool/vitool/safetensors"
+)
+
+// Model is a model that a checkpoint holds: *amortized.VAE or
+// *amortized.AE.
+type Model interface {
+	// Params returns the parameters by PyTorch name.
+	Params() map[string]amortized.Tensor
+}
+
+// SaveVAE writes v to path as a safetensors file (see the package
+// documentation), atomically.
+func SaveVAE(path string, v *amortized.VAE) error { return Save(path, v, nil) }
+
+// SaveAE writes a to path as a safetensors file (see the package
+// documentation), atomically.
+func SaveAE(path string, a *amortized.AE) error { return Save(path, a, nil) }
+
+// Save writes m, a *amortized.VAE or *amortized.AE, to path as a
+// safetensors file with the architecture and the extra strings in its
+// metadata, atomically. It returns an error if an extra key is one of the
+// architecture's or the file cannot be written, and panics if m is of
+// another type.
+func Save(path string, m Model, extra map[string]string) error {
+	meta := architecture(m)
+	for k, v := range extra {
+		if _, ok := meta[k]; ok {
+			return fmt.Errorf("checkpoint: %s: extra metadata key %q is reserved for the architecture", path, k)
+		}
+		meta[k] = v
+	}
+	f := &safetensors.File{Metadata: meta, Tensors: make(map[string]safetensors.Tensor)}
+	for name, t := range m.Params() {
+		f.Tensors[name] = safetensors.FromFloat32(t.Shape, t.Data)
+	}
+	if err := safetensors.WriteFile(path, f); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// architecture returns the metadata of m's configuration.
+func architecture(m Model) map[string]string {
+	switch m := m.(type) {
+	case *amortized.VAE:
+		return m.Config.Metadata()
+	case *amortized.AE:
+		return m.Config.Metadata()
+	}
+	panic(fmt.Sprintf("checkpoint: cannot save a %T (want *amortized.VAE or *amortized.AE)", m))
+}
+
+// Load reads the model in the safetensors file at path: a *amortized.VAE
+// or a *amortized.AE, as its metadata says. It returns an error naming the
+// file and the problem if the file cannot be read, its metadata does not
+// describe a model, or a tensor is missing, unexpected, of the wrong shape
+// or not floating-point.
+func Load(path string) (Model, error) {
+	m, _, err := LoadWithMetadata(path)
+	return m, err
+}
+
+// LoadWithMetadata is Load that also returns the file's whole metadata
+// map, architecture and extra keys alike.
+func LoadWithMetadata(path string) (Model, map[string]string, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	m, err := fromFile(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	return m, f.Metadata, nil
+}
+
+// LoadVAE reads a VAE saved by SaveVAE (or written by PyTorch with the same
+// names and metadata). It returns an error if the file holds another model;
+// see Load.
+func LoadVAE(path string) (*amortized.VAE, error) {
+	m, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := m.(*amortized.VAE)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint: %s: not a VAE checkpoint (metadata %s = %q)", path, amortized.MetaModel, kindOf(m))
+	}
+	return v, nil
+}
+
+// LoadAE reads an autoencoder saved by SaveAE (or written by PyTorch with
+// the same names and metadata). It returns an error if the file holds
+// another model; see Load.
+func LoadAE(path string) (*amortized.AE, error) {
+	m, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := m.(*amortized.AE)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint: %s: not an autoencoder checkpoint (metadata %s = %q)", path, amortized.MetaModel, kindOf(m))
+	}
+	return a, nil
+}
+
+// kindOf returns "vae" or "ae".
+func kindOf(m Model) string { return architecture(m)[amortized.MetaModel] }
+
+// fromFile builds the model that f describes.
+func fromFile(f *safetensors.File) (Model, error) {
+	meta := f.Metadata
+	if len(meta) == 0 {
+		return nil, fmt.Errorf("no __metadata__: a model checkpoint describes its architecture there (%s, %s, %s, %s, %s, …)",
+			amortized.MetaModel, amortized.MetaDataDim, amortized.MetaLatent, amortized.MetaHidden, amortized.MetaActivation)
+	}
+	// An all-zero model of the described architecture gives the expected
+	// names and shapes; its tensors are then overwritten in place.
+	rnd := rand.New(rand.NewPCG(0, 0))
+	var m Model
+	switch meta[amortized.MetaModel] {
+	case "vae":
+		cfg, err := amortized.ParseVAEConfig(meta)
+		if err != nil {
+			return nil, metaError(err)
+		}
+		if m, err = amortized.NewVAE(cfg, rnd); err != nil {
+			return nil, metaError(err)
+		}
+	case "ae":
+		cfg, err := amortized.ParseAEConfig(meta)
+		if err != nil {
+			return nil, metaError(err)
+		}
+		if m, err = amortized.NewAE(cfg, rnd); err != nil {
+			return nil, metaError(err)
+		}
+	case "":
+		return nil, fmt.Errorf("metadata has no %q key (want \"vae\" or \"ae\")", amortized.MetaModel)
+	default:
+		return nil, fmt.Errorf("metadata %s = %q, want \"vae\" or \"ae\"", amortized.MetaModel, meta[amortized.MetaModel])
+	}
+	want := m.Params()
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		w := want[name]
+		t, ok := f.Tensors[name]
+		if !ok {
+			return nil, fmt.Errorf("missing tensor %q (the metadata's architecture, hidden = %q, needs %s)",
+				name, meta[amortized.MetaHidden], strings.Join(names, ", "))
+		}
+		if !slices.Equal(t.Shape, w.Shape) {
+			return nil, fmt.Errorf("tensor %q has shape %v, want %v for the metadata's architecture", name, t.Shape, w.Shape)
+		}
+		data, err := t.Float32s()
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		copy(w.Data, data)
+	}
+	for _, name := range f.Names() {
+		if _, ok := want[name]; !ok {
+			return nil, fmt.Errorf("unexpected tensor %q: the metadata's architecture (hidden = %q) has only %s",
+				name, meta[amortized.MetaHidden], strings.Join(names, ", "))
+		}
+	}
+	return m, nil
+}
+
+// metaError strips the package prefix of an amortized metadata error.
+func metaError(err error) error {
+	return fmt.Errorf("architecture metadata: %s", strings.TrimPrefix(err.Error(), "amortized: "))
+}
