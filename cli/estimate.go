@@ -29,6 +29,7 @@ type estimateFlags struct {
 	model, data string
 	k, method   string
 	proposal    string
+	binarize    string
 	seed        uint64
 	reps        int
 	n           int
@@ -53,24 +54,29 @@ data points under a latent-variable model, with several estimators side by side:
 Each row is averaged over the data points. When the model has an exact log p(x)
 (linear-Gaussian, mixtures) the table shows each estimate's error against it.
 
-With no --model, the embedded default linear-Gaussian model and data are used.`,
+With no --model, the embedded default linear-Gaussian model and data are used.
+With a VAE checkpoint, the proposal is the encoder's q(z|x) and the data are
+test images (binarised once with a fixed seed for a Bernoulli likelihood, the
+same binarisation train-vae uses for its test score).`,
 		Example: `  vitool estimate-px
   vitool estimate-px --k 1,100,10000 --method prior,is --proposal exact
-  vitool estimate-px --model model.json --data points.csv --json`,
+  vitool estimate-px --model model.json --data points.csv --json
+  vitool estimate-px --model run/model.safetensors --n 100 --k 1,100,5000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEstimate(g, f, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "", "model file: a JSON spec (family linear-gaussian or gaussian-mixture); default: the embedded linear-Gaussian model")
-	fl.StringVar(&f.data, "data", "", "data file, one point per row (CSV or NPY); default: the embedded data, or --n points drawn from the model")
+	fl.StringVar(&f.model, "model", "", "model: a JSON spec (family linear-gaussian or gaussian-mixture), a VAE checkpoint (.safetensors) or a train-vae run directory; default: the embedded linear-Gaussian model")
+	fl.StringVar(&f.data, "data", "", "data: a file (CSV, NPY, IDX, .amat), an MNIST-style directory (its test split is used) or embedded:NAME; default: the embedded data of the default model, the embedded MNIST test images for a VAE, or --n points drawn from the model")
+	fl.StringVar(&f.binarize, "binarize", "auto", "binarise the data once with a fixed seed: auto (for a Bernoulli VAE on non-binary data), fixed or none")
 	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K")
 	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae")
 	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior) or prior")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same numbers on any number of cores")
 	fl.IntVar(&f.reps, "reps", 32, "independent replicates averaged by the iwae bound")
-	fl.IntVar(&f.n, "n", 0, "number of data points to use (0: all; without --data on a model that can simulate: 5)")
+	fl.IntVar(&f.n, "n", 0, "number of data points to use (0: all; 100 images for a VAE; 5 points drawn from a model given without --data)")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); never changes the numbers")
 	fl.BoolVar(&f.json, "json", false, "print the results as one JSON object instead of a table")
 	return cmd

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/amortized"
+	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
@@ -26,6 +30,8 @@ const (
 	// defaultSimulated is how many points are drawn from a model when it is
 	// given without --data and without --n.
 	defaultSimulated = 5
+	// defaultImages is how many test images a VAE is evaluated on without --n.
+	defaultImages = 100
 )
 
 // estimateInput is a model with the data points to evaluate it on.
@@ -40,7 +46,69 @@ type estimateInput struct {
 // loadEstimateInput loads the model and data that the flags name.
 func loadEstimateInput(f *estimateFlags) (*estimateInput, error) {
 	in := &estimateInput{}
-	if f.model == "" {
+	if err := in.loadModel(f); err != nil {
+		return nil, err
+	}
+	var ds *dataset.Dataset
+	switch {
+	case f.data != "" || in.isImageModel():
+		sp, err := openData("--data", f.data)
+		if err != nil {
+			return nil, err
+		}
+		// Marginal likelihoods are reported on held-out data when there is any.
+		ds = sp.Test
+		if ds == nil {
+			ds = sp.Train
+		}
+		in.dataName = ds.Name
+		if f.data == "" {
+			in.dataName = "embedded " + ds.Name
+		}
+	case f.model == "":
+		b, err := defaults.ReadFile(defaultDataFile)
+		if err != nil {
+			panic(err)
+		}
+		if ds, err = dataset.DecodeCSV(bytes.NewReader(b), "embedded default data"); err != nil {
+			panic(fmt.Sprintf("cli: embedded default data: %v", err))
+		}
+		in.dataName = "embedded default"
+	default:
+		return in, in.simulate(f)
+	}
+	if ds.D != in.model.DataDim() {
+		return nil, usagef("--data: %s has %d values per point, but the model's data dimension is %d", in.dataName, ds.D, in.model.DataDim())
+	}
+	n := ds.N
+	if f.n > 0 {
+		n = min(f.n, ds.N)
+	} else if in.isImageModel() {
+		n = min(defaultImages, ds.N)
+	}
+	if n == 0 {
+		return nil, usagef("--data: %s has no data points", in.dataName)
+	}
+	ds = ds.Head(n)
+	if err := checkValues("--data", ds, ""); err != nil {
+		return nil, err
+	}
+	ds, err := in.binarize(f.binarize, ds)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds.N {
+		in.points = append(in.points, ds.Float64Row(nil, i))
+	}
+	return in, nil
+}
+
+// loadModel reads --model: a VAE checkpoint (a .safetensors file, or a run
+// directory holding one), a JSON model spec, or the embedded default.
+func (in *estimateInput) loadModel(f *estimateFlags) error {
+	path := f.model
+	switch {
+	case path == "":
 		b, err := defaults.ReadFile(defaultModelFile)
 		if err != nil {
 			panic(err) // the embedded file is part of the binary
@@ -49,72 +117,86 @@ func loadEstimateInput(f *estimateFlags) (*estimateInput, error) {
 		if err != nil {
 			panic(fmt.Sprintf("cli: embedded default model: %v", err))
 		}
-		in.model, in.modelSource = m, "embedded default"
-	} else {
-		m, err := latent.LoadSpec(f.model)
+		in.model, in.modelName, in.modelSource = m, familyName(m), "embedded default"
+		return nil
+	case isDir(path):
+		path = filepath.Join(path, checkpoint.ModelFile)
+		fallthrough
+	case strings.HasSuffix(path, ".safetensors"):
+		m, err := checkpoint.Load(path)
 		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("--model: %w", err)}
+			return &UsageError{Err: fmt.Errorf("--model: %w", err)}
 		}
-		in.model, in.modelSource = m, f.model
-	}
-	in.modelName = familyName(in.model)
-
-	var ds *dataset.Dataset
-	var err error
-	switch {
-	case f.data != "":
-		ds, err = dataset.Load(f.data)
-		if err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("--data: %w", err)}
-		}
-		in.dataName = f.data
-	case f.model == "":
-		b, rerr := defaults.ReadFile(defaultDataFile)
-		if rerr != nil {
-			panic(rerr)
-		}
-		ds, err = dataset.DecodeCSV(bytes.NewReader(b), "embedded default data")
-		if err != nil {
-			panic(fmt.Sprintf("cli: embedded default data: %v", err))
-		}
-		in.dataName = "embedded default"
-	default:
-		sim, ok := in.model.(latent.Simulator)
+		vae, ok := m.(*amortized.VAE)
 		if !ok {
-			return nil, usagef("--data is required: the model in %s cannot simulate data", f.model)
+			return usagef("--model: %s is an autoencoder: it has no likelihood p(x|z), so it defines no p(x) to estimate (give a VAE checkpoint)", path)
 		}
-		n := f.n
-		if n == 0 {
-			n = defaultSimulated
+		in.model, in.modelSource = vae, path
+		in.modelName = fmt.Sprintf("vae (%s likelihood, hidden %s, %s)", vae.Config.Likelihood, vae.Config.Metadata()[amortized.MetaHidden], vae.Config.Activation)
+		return nil
+	}
+	m, err := latent.LoadSpec(path)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("--model: %w", err)}
+	}
+	in.model, in.modelName, in.modelSource = m, familyName(m), path
+	return nil
+}
+
+// isImageModel reports whether the model is a VAE, whose data are images.
+func (in *estimateInput) isImageModel() bool {
+	_, ok := in.model.(*amortized.VAE)
+	return ok
+}
+
+// binarize applies --binarize: "auto" binarises non-binary data once, with
+// the fixed seed that train-vae uses for its test score, when the model's
+// likelihood is Bernoulli; "fixed" always does; "none" never does.
+func (in *estimateInput) binarize(mode string, ds *dataset.Dataset) (*dataset.Dataset, error) {
+	switch mode {
+	case "auto":
+		vae, ok := in.model.(*amortized.VAE)
+		if !ok || vae.Config.Likelihood != amortized.Bernoulli {
+			return ds, nil
 		}
-		x := mat.NewDense(n, in.model.DataDim(), nil)
-		sim.SampleData(x, rand.New(rand.NewPCG(mc.DeriveSeed(f.seed, 0xda7a), 0)))
-		for i := range n {
-			in.points = append(in.points, mat.Row(nil, i, x))
-		}
-		in.dataName = fmt.Sprintf("%d point(s) drawn from the model (seed %d)", n, f.seed)
-		return in, nil
+	case "fixed":
+	case "none":
+		return ds, nil
+	default:
+		return nil, usagef("--binarize: unknown value %q (want auto, fixed or none)", mode)
 	}
-	if ds.D != in.model.DataDim() {
-		return nil, usagef("--data: %s has %d values per point, but the model's data dimension is %d", in.dataName, ds.D, in.model.DataDim())
+	if ds.Binary {
+		return ds, nil
 	}
-	n := ds.N
-	if f.n > 0 && f.n < n {
-		n = f.n
+	if err := checkValues("--data", ds, "binarisation"); err != nil {
+		return nil, err
 	}
+	in.dataName += ", binarised with a fixed seed"
+	return ds.Binarize(rand.New(rand.NewPCG(testBinarizeSeed, 0))), nil
+}
+
+// simulate draws the data points from the model itself.
+func (in *estimateInput) simulate(f *estimateFlags) error {
+	sim, ok := in.model.(latent.Simulator)
+	if !ok {
+		return usagef("--data is required: the model in %s cannot simulate data", f.model)
+	}
+	n := f.n
 	if n == 0 {
-		return nil, usagef("--data: %s has no data points", in.dataName)
+		n = defaultSimulated
 	}
+	x := mat.NewDense(n, in.model.DataDim(), nil)
+	sim.SampleData(x, rand.New(rand.NewPCG(mc.DeriveSeed(f.seed, 0xda7a), 0)))
 	for i := range n {
-		x := ds.Float64Row(nil, i)
-		for j, v := range x {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, usagef("--data: %s: point %d, value %d is %v (want a finite number)", in.dataName, i+1, j+1, v)
-			}
-		}
-		in.points = append(in.points, x)
+		in.points = append(in.points, mat.Row(nil, i, x))
 	}
-	return in, nil
+	in.dataName = fmt.Sprintf("%d point(s) drawn from the model (seed %d)", n, f.seed)
+	return nil
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // familyName returns the spec family of a built-in model, or its Go type.

@@ -7,9 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -43,32 +41,11 @@ func newInitRand(seed uint64) *rand.Rand {
 // training data.
 func (r *trainRun) loadData() error {
 	s := r.s
-	var train, test *dataset.Dataset
-	if s.data == "" || strings.HasPrefix(s.data, "embedded:") {
-		name := strings.TrimPrefix(s.data, "embedded:")
-		if name == "" {
-			name = "mnist"
-		}
-		sp, err := dataset.Embedded(name)
-		if err != nil {
-			return usagef("--data: %v", err)
-		}
-		train, test = sp.Train, sp.Test
-	} else {
-		fi, err := os.Stat(s.data)
-		if err != nil {
-			return usagef("--data: %v", err)
-		}
-		if fi.IsDir() {
-			sp, err := dataset.LoadDir(s.data)
-			if err != nil {
-				return usagef("--data: %v", err)
-			}
-			train, test = sp.Train, sp.Test
-		} else if train, err = dataset.Load(s.data); err != nil {
-			return usagef("--data: %v", err)
-		}
+	sp, err := openData("--data", s.data)
+	if err != nil {
+		return err
 	}
+	train, test := sp.Train, sp.Test
 	if s.testData != "" {
 		var err error
 		if test, err = dataset.Load(s.testData); err != nil {

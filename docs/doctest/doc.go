@@ -1,0 +1,35 @@
+// Package doctest keeps vitool's documentation honest. It has no code of its
+// own, only tests:
+//
+//   - TestDocCommands runs every vitool command shown in the fenced sh blocks
+//     of README.md, docs/*.md and examples/README.md against a freshly built
+//     binary, and fails when one exits with an error;
+//   - TestCLIReference fails when docs/cli.md differs from what
+//     "go run ./internal/gendocs" generates from the command definitions.
+//
+// # Writing documentation that the test runs
+//
+// A command is a line of a ```sh (or ```bash) block that starts with
+// "go run ./cmd/vitool" or "vitool" (a leading "$ " is ignored, and a line
+// ending in a backslash continues on the next). The test replaces the
+// prefix by the built binary and runs the line with sh, so redirections
+// work; other lines (go test, comments, …) are shown to the reader but not
+// run. The commands of one Markdown file run in order, in one temporary
+// directory that holds symbolic links to the repository's top-level files
+// and folders: repository paths such as testdata/mnist resolve, and
+// relative output paths (--out run) land in the temporary directory. Keep
+// every command fast (seconds on two cores): small --k lists, --epochs 1,
+// tiny networks.
+//
+// Three annotations, each an HTML comment on the last non-blank line before
+// a fenced block, change what the test does with that block:
+//
+//	<!-- doctest: skip (slow: full MNIST) -->   skip every command in the block, showing the reason
+//	<!-- doctest: file model.json -->           write the block's content to model.json in the temporary directory
+//	<!-- doctest: ignore -->                    neither run nor write the block
+//
+// A single command is skipped by ending its line with a shell comment,
+// "vitool bench-px  # doctest: skip (slow: minutes)", and a command that is
+// meant to fail declares its exit code the same way:
+// "vitool estimate-px --k 0  # doctest: exit 2".
+package doctest
