@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -286,5 +287,28 @@ func TestBenchPXSmall(t *testing.T) {
 	}
 	if _, _, code := run(t, "bench-px", "--dims", "8", "--data-dim", "8"); code != ExitUsage {
 		t.Errorf("latent dim ≥ data dim: exit %d, want %d", code, ExitUsage)
+	}
+}
+
+func TestEstimatePlot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "px.png")
+	if _, errOut, code := run(t, "estimate-px", "--k", "1,100", "--method", "prior,is", "--plot", path, "--log-level", "error"); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s is not a PNG: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Errorf("plot is only %v", b)
+	}
+	_, errOut, code := run(t, "estimate-px", "--k", "10", "--plot", filepath.Join(t.TempDir(), "px.bmp"), "--log-level", "error")
+	if code != ExitUsage || !strings.Contains(errOut, "--plot") {
+		t.Errorf("unsupported plot format: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,6 +37,7 @@ type estimateFlags struct {
 	n           int
 	workers     int
 	json        bool
+	plot        string
 }
 
 func newEstimateCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -79,6 +82,7 @@ same binarisation train-vae uses for its test score).`,
 	fl.IntVar(&f.n, "n", 0, "number of data points to use (0: all; 100 images for a VAE; 5 points drawn from a model given without --data)")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); never changes the numbers")
 	fl.BoolVar(&f.json, "json", false, "print the results as one JSON object instead of a table")
+	fl.StringVar(&f.plot, "plot", "", "also draw log p̂(x) against K, per method, into this file (.png, .svg or .pdf)")
 	return cmd
 }
 
@@ -129,6 +133,9 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 	}
 	if f.workers < 0 {
 		return usagef("--workers: %d is negative (want 0 for GOMAXPROCS, or a positive count)", f.workers)
+	}
+	if ext := strings.ToLower(filepath.Ext(f.plot)); f.plot != "" && ext != ".png" && ext != ".svg" && ext != ".pdf" {
+		return usagef("--plot: %s: unsupported format %q (want .png, .svg or .pdf)", f.plot, ext)
 	}
 
 	in, err := loadEstimateInput(f)
@@ -201,6 +208,12 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 		}
 	}
 	bar.Finish()
+	if f.plot != "" {
+		if err := writeEstimatePlot(f.plot, in, exact, rows); err != nil {
+			return err
+		}
+		log.Info().Str("file", f.plot).Msg("wrote plot")
+	}
 	if f.json {
 		return writeEstimateJSON(stdout, in, f.seed, exact, rows)
 	}
