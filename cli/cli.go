@@ -88,6 +88,9 @@ trains amortised variational models.`,
 	root.AddCommand(newBenchCommand(g, stdout, stderr))
 	root.AddCommand(newTrainVAECommand(g, stdout, stderr))
 	root.AddCommand(newTrainAECommand(g, stdout, stderr))
+	root.AddCommand(newSampleCommand(g, stdout, stderr))
+	root.AddCommand(newReconstructCommand(g, stdout, stderr))
+	root.AddCommand(newInterpolateCommand(g, stdout, stderr))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

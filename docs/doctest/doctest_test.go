@@ -17,18 +17,6 @@ import (
 	"time"
 )
 
-// pendingCommands are subcommands that the documentation already describes
-// but that are still being built. While one of them is not registered in the
-// binary, its commands are skipped, and so is every later command of the same
-// Markdown file (they may read its output); once it is registered, its
-// commands run like any other. An unregistered subcommand that is not listed
-// here fails the test.
-var pendingCommands = map[string]bool{
-	"sample":      true,
-	"reconstruct": true,
-	"interpolate": true,
-}
-
 // docFiles are the Markdown files whose commands are run, as glob patterns
 // relative to the repository root.
 var docFiles = []string{"README.md", "docs/*.md", "examples/README.md"}
@@ -319,21 +307,14 @@ func runFile(t *testing.T, rel string, cmds []command, files map[string]string) 
 			t.Fatal(err)
 		}
 	}
-	dependsOnSkipped := ""
 	for _, c := range cmds {
 		name := fmt.Sprintf("line%d", c.line)
 		t.Run(name, func(t *testing.T) {
 			switch {
 			case c.skip != "":
 				t.Skipf("%s:%d: %s\n    skipped: %s", rel, c.line, c.text, c.skip)
-			case dependsOnSkipped != "":
-				t.Skipf("%s:%d: %s\n    skipped: it may need the output of %s, which was skipped", rel, c.line, c.text, dependsOnSkipped)
 			case c.sub != "" && !registered[c.sub]:
-				if pendingCommands[c.sub] {
-					dependsOnSkipped = fmt.Sprintf("%q (line %d)", c.sub, c.line)
-					t.Skipf("%s:%d: %s\n    skipped: vitool has no %q command yet (listed in pendingCommands)", rel, c.line, c.text, c.sub)
-				}
-				t.Fatalf("%s:%d: %s\n    vitool has no %q command (add it to pendingCommands only while it is being built)", rel, c.line, c.text, c.sub)
+				t.Fatalf("%s:%d: %s\n    vitool has no %q command", rel, c.line, c.text, c.sub)
 			}
 			runCommand(t, rel, work, c)
 		})
