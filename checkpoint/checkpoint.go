@@ -2,8 +2,10 @@ package checkpoint
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vitool/vitool/amortized"
@@ -123,6 +125,7 @@ func fromFile(f *safetensors.File) (Model, error) {
 		return nil, fmt.Errorf("no __metadata__: a model checkpoint describes its architecture there (%s, %s, %s, %s, %s, …)",
 			amortized.MetaModel, amortized.MetaDataDim, amortized.MetaLatent, amortized.MetaHidden, amortized.MetaActivation)
 	}
+	meta = completeMetadata(meta, f.Tensors)
 	// An all-zero model of the described architecture gives the expected
 	// names and shapes; its tensors are then overwritten in place.
 	rnd := rand.New(rand.NewPCG(0, 0))
@@ -145,7 +148,8 @@ func fromFile(f *safetensors.File) (Model, error) {
 			return nil, metaError(err)
 		}
 	case "":
-		return nil, fmt.Errorf("metadata has no %q key (want \"vae\" or \"ae\")", amortized.MetaModel)
+		return nil, fmt.Errorf("metadata has no %q key (want \"vae\" or \"ae\"), and neither %q nor %q to infer it from",
+			amortized.MetaModel, amortized.MetaLikelihood, amortized.MetaLoss)
 	default:
 		return nil, fmt.Errorf("metadata %s = %q, want \"vae\" or \"ae\"", amortized.MetaModel, meta[amortized.MetaModel])
 	}
@@ -178,6 +182,30 @@ func fromFile(f *safetensors.File) (Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// completeMetadata returns meta with the two keys that a PyTorch-written
+// checkpoint may leave out filled in from what the file implies: the model
+// kind ("vae" when a likelihood is named, "ae" when a loss is) and the data
+// dimension (the input width of encoder.0.weight, shape [out, in]). The
+// issue's minimal VAE metadata is latent, hidden, activation and likelihood.
+// Keys that are present are kept as they are, and meta is not modified.
+func completeMetadata(meta map[string]string, tensors map[string]safetensors.Tensor) map[string]string {
+	out := maps.Clone(meta)
+	if out[amortized.MetaModel] == "" {
+		switch {
+		case out[amortized.MetaLikelihood] != "":
+			out[amortized.MetaModel] = "vae"
+		case out[amortized.MetaLoss] != "":
+			out[amortized.MetaModel] = "ae"
+		}
+	}
+	if out[amortized.MetaDataDim] == "" {
+		if w, ok := tensors["encoder.0.weight"]; ok && len(w.Shape) == 2 {
+			out[amortized.MetaDataDim] = strconv.Itoa(w.Shape[1])
+		}
+	}
+	return out
 }
 
 // metaError strips the package prefix of an amortized metadata error.

@@ -139,6 +139,34 @@ func TestSaveIsPlainStateDict(t *testing.T) {
 	}
 }
 
+// TestLoadMinimalMetadata loads a VAE whose metadata has only the keys a
+// PyTorch user is asked to write (latent, hidden, activation, likelihood):
+// the model kind and data dimension are inferred from the file.
+func TestLoadMinimalMetadata(t *testing.T) {
+	dir := t.TempDir()
+	v := newVAE(t, amortized.VAEConfig{DataDim: 6, Latent: 2, Hidden: []int{4, 3}, Activation: amortized.ReLU}, 3)
+	full := filepath.Join(dir, "full.safetensors")
+	if err := SaveVAE(full, v); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata = map[string]string{"latent": "2", "hidden": "4,3", "activation": "relu", "likelihood": "bernoulli"}
+	minimal := filepath.Join(dir, "minimal.safetensors")
+	if err := safetensors.WriteFile(minimal, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadVAE(minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config.DataDim != 6 || !sameParams(got, v) {
+		t.Errorf("loaded %+v, want the saved VAE", got.Config)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	v := newVAE(t, amortized.VAEConfig{DataDim: 6, Latent: 2, Hidden: []int{4}, Activation: amortized.Tanh}, 1)
@@ -164,7 +192,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown likelihood", func(f *safetensors.File) { f.Metadata["likelihood"] = "poisson" }, []string{`likelihood "poisson"`}},
 		{"bad latent", func(f *safetensors.File) { f.Metadata["latent"] = "two" }, []string{`latent = "two"`}},
 		{"unknown model", func(f *safetensors.File) { f.Metadata["model"] = "gan" }, []string{`model = "gan"`}},
-		{"no model key", func(f *safetensors.File) { delete(f.Metadata, "model") }, []string{`no "model" key`}},
+		{"no model key", func(f *safetensors.File) { delete(f.Metadata, "model"); delete(f.Metadata, "likelihood") }, []string{`no "model" key`}},
 		{"no metadata", func(f *safetensors.File) { f.Metadata = nil }, []string{"no __metadata__"}},
 		{"extra tensor", func(f *safetensors.File) {
 			f.Tensors["encoder.4.weight"] = safetensors.FromFloat32([]int{1}, []float32{1})
