@@ -160,9 +160,6 @@ type command struct {
 // "# doctest: exit N" comment.
 var lineAnnotationRE = regexp.MustCompile(`\s+#\s*doctest:\s*(skip\b\s*(.*)|exit\s+([0-9]+))\s*$`)
 
-// trailingCommentRE matches a trailing shell comment.
-var trailingCommentRE = regexp.MustCompile(`\s+#.*$`)
-
 // commands returns the vitool commands of blocks, and the files to write
 // before running them (name → content).
 func commands(blocks []block) ([]command, map[string]string, error) {
