@@ -23,7 +23,12 @@
 //
 // Evaluation (Encode, Decode, LogLikelihood) runs in pure Go with one
 // float32 matrix multiply per layer (gonum BLAS) and sums log densities in
-// float64. Training compiles gradient programs through internal/ad: the
-// Trainer draws the shuffling and the reparameterisation noise ε from a
-// PCG stream seeded by TrainConfig.Seed, so runs are reproducible.
+// float64. Training compiles gradient programs through internal/ad. The
+// Trainer (TrainEpoch, with a context to stop after the current step) draws
+// the shuffle of epoch e from a PCG stream seeded by (TrainConfig.Seed, e),
+// and the binarisation draws and the reparameterisation noise ε of step s of
+// epoch e from a stream seeded by (Seed, e, s). Resuming therefore needs only
+// the weights, Adam's state and the position (epoch, step), and an
+// interrupted run resumed from its checkpoint is bit-identical to an
+// uninterrupted one.
 package amortized
