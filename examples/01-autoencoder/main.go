@@ -1,0 +1,354 @@
+// Command 01-autoencoder trains plain autoencoders (amortized.AE) on the
+// embedded MNIST subset and shows what they can and cannot do:
+//
+//   - a larger code reconstructs better (code sizes 2, 8 and 32);
+//   - binary cross-entropy against mean squared error as the reconstruction
+//     loss;
+//   - decoding random codes gives garbage: the decoder was only ever trained
+//     on the codes of real images, and nothing says where those lie;
+//   - the 2-D code space is irregular, with the digits in stretched clusters
+//     and holes between them.
+//
+// It prints two tables and writes four figures to -out:
+//
+//	reconstructions.png   test digits (top row) above their reconstructions by each autoencoder
+//	random_codes.png      decodes of random codes: from N(0, I) and from a Gaussian fitted to the codes
+//	code_scatter.png      the 2-D codes of the training digits, coloured by label
+//	code_grid.png         decodes of a regular grid over the 2-D code plane
+//
+// Usage:
+//
+//	go run ./examples/01-autoencoder [-fast | -full] [-out DIR] [-seed N]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/amortized"
+	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/figure"
+	"github.com/vitool/vitool/vi"
+)
+
+// config holds the example's settings; main fills it from the flags.
+type config struct {
+	Fast bool   // a small run for tests (seconds)
+	Full bool   // a longer run
+	Out  string // folder for the figures; empty writes none
+	Seed uint64
+}
+
+// size is the training budget.
+type size struct {
+	trainN int   // training images (of the embedded 2000)
+	hidden []int // encoder hidden sizes
+	epochs int
+	lr     float64
+}
+
+func settings(cfg config) size {
+	switch {
+	case cfg.Fast:
+		return size{trainN: 1000, hidden: []int{128}, epochs: 12, lr: 3e-3}
+	case cfg.Full:
+		return size{trainN: 2000, hidden: []int{512, 256}, epochs: 100, lr: 1e-3}
+	default:
+		return size{trainN: 2000, hidden: []int{256}, epochs: 25, lr: 2e-3}
+	}
+}
+
+// aeRow describes one trained autoencoder.
+type aeRow struct {
+	Name      string
+	Code      int
+	Loss      amortized.AELoss
+	TrainLoss float64 // its own loss on the training images
+	TestLoss  float64 // its own loss on the test images
+	TestMSE   float64 // mean squared error of the reconstruction (in [0, 1]) on test images
+	TestBCE   float64 // binary cross-entropy of the reconstruction on test images
+}
+
+// results is what the example measured.
+type results struct {
+	Rows []aeRow
+	// CodeSpread is the standard deviation of each coordinate of the 2-D
+	// codes of the training images: how far from N(0, I) the codes are.
+	CodeSpread [2]float64
+	Figures    []string
+}
+
+func main() {
+	var cfg config
+	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
+	flag.BoolVar(&cfg.Full, "full", false, "larger networks, 100 epochs (several minutes)")
+	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "01-autoencoder"), "folder for the figures")
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	flag.Parse()
+	if _, err := run(cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "01-autoencoder:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, w io.Writer) (results, error) {
+	sz := settings(cfg)
+	var res results
+	splits, err := dataset.Embedded("mnist")
+	if err != nil {
+		return res, err
+	}
+	train, test := splits.Train.Head(sz.trainN), splits.Test
+	xTrain, xTest := toDense(train), toDense(test)
+
+	specs := []struct {
+		code int
+		loss amortized.AELoss
+	}{{2, amortized.BCE}, {8, amortized.BCE}, {32, amortized.BCE}, {32, amortized.MSE}}
+	fmt.Fprintf(w, "Plain autoencoders on %d MNIST training digits (hidden %v, %d epochs); scores on the %d test digits\n\n",
+		train.N, sz.hidden, sz.epochs, test.N)
+	var aes []*amortized.AE
+	for i, s := range specs {
+		ae, err := amortized.NewAE(amortized.AEConfig{
+			DataDim: train.D, Code: s.code, Hidden: sz.hidden, Activation: amortized.ReLU, Loss: s.loss,
+		}, rand.New(rand.NewPCG(cfg.Seed, uint64(i))))
+		if err != nil {
+			return res, err
+		}
+		if err := fit(ae, train, sz, mcSeed(cfg.Seed, i)); err != nil {
+			return res, err
+		}
+		row := aeRow{Name: fmt.Sprintf("code %d, %s", s.code, s.loss), Code: s.code, Loss: s.loss}
+		if row.TrainLoss, err = amortized.EvaluateAE(ae, train); err != nil {
+			return res, err
+		}
+		if row.TestLoss, err = amortized.EvaluateAE(ae, test); err != nil {
+			return res, err
+		}
+		row.TestMSE, row.TestBCE = scores(reconstruct(ae, xTest), xTest)
+		res.Rows = append(res.Rows, row)
+		aes = append(aes, ae)
+	}
+
+	t := newTable(w, "code size", "loss", "train loss", "test loss", "test MSE", "test BCE (per pixel)")
+	for _, r := range res.Rows {
+		t.Append(fmt.Sprint(r.Code), r.Loss.String(), fmt.Sprintf("%.4f", r.TrainLoss), fmt.Sprintf("%.4f", r.TestLoss),
+			fmt.Sprintf("%.4f", r.TestMSE), fmt.Sprintf("%.4f", r.TestBCE))
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	// The 2-D codes of the training digits.
+	codes := aes[0].Encode(xTrain)
+	mean, sd := colMeanSD(codes)
+	res.CodeSpread = [2]float64{sd[0], sd[1]}
+	fmt.Fprintf(w, "\n2-D codes of the training digits: mean (%.2f, %.2f), standard deviations (%.2f, %.2f): nothing makes them N(0, I)\n",
+		mean[0], mean[1], sd[0], sd[1])
+
+	if cfg.Out != "" {
+		figs, err := writeFigures(cfg.Out, cfg.Seed, aes, train, test, xTrain, xTest, codes)
+		res.Figures = figs
+		if err != nil {
+			return res, err
+		}
+		fmt.Fprintf(w, "\nFigures: %v\n", figs)
+	}
+	return res, nil
+}
+
+// mcSeed derives the training seed of model i.
+func mcSeed(seed uint64, i int) uint64 { return seed*1000 + uint64(i) }
+
+// fit trains ae with Adam for the configured number of epochs.
+func fit(ae *amortized.AE, train *dataset.Dataset, sz size, seed uint64) error {
+	tr, err := amortized.NewAETrainer(ae, amortized.TrainConfig{BatchSize: 100, Seed: seed, Adam: vi.AdamConfig{LR: sz.lr}})
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	for e := 0; e < sz.epochs; e++ {
+		if _, err := tr.TrainEpoch(context.Background(), train, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toDense returns the data as an N×D float64 matrix.
+func toDense(d *dataset.Dataset) *mat.Dense {
+	m := mat.NewDense(d.N, d.D, nil)
+	for i := 0; i < d.N; i++ {
+		d.Float64Row(m.RawRowView(i), i)
+	}
+	return m
+}
+
+// decode returns the decoded images in [0, 1]: the output itself for MSE,
+// σ(logits) for BCE.
+func decode(ae *amortized.AE, codes mat.Matrix) *mat.Dense {
+	out := ae.Decode(codes)
+	if ae.Config.Loss == amortized.BCE {
+		out.Apply(func(_, _ int, v float64) float64 { return 1 / (1 + math.Exp(-v)) }, out)
+	}
+	return out
+}
+
+// reconstruct encodes and decodes x.
+func reconstruct(ae *amortized.AE, x mat.Matrix) *mat.Dense { return decode(ae, ae.Encode(x)) }
+
+// scores returns the mean squared error and the binary cross-entropy per
+// pixel of reconstructions r (in [0, 1]) of x.
+func scores(r, x *mat.Dense) (mse, bce float64) {
+	n, d := x.Dims()
+	const eps = 1e-7
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			xv := x.At(i, j)
+			rv := r.At(i, j)
+			mse += (xv - rv) * (xv - rv)
+			rv = math.Min(math.Max(rv, eps), 1-eps) // an MSE decoder may leave [0, 1]
+			bce -= xv*math.Log(rv) + (1-xv)*math.Log(1-rv)
+		}
+	}
+	return mse / float64(n*d), bce / float64(n*d)
+}
+
+// colMeanSD returns the mean and standard deviation of each column.
+func colMeanSD(m *mat.Dense) (mean, sd []float64) {
+	n, c := m.Dims()
+	mean, sd = make([]float64, c), make([]float64, c)
+	for j := 0; j < c; j++ {
+		for i := 0; i < n; i++ {
+			mean[j] += m.At(i, j)
+		}
+		mean[j] /= float64(n)
+		for i := 0; i < n; i++ {
+			d := m.At(i, j) - mean[j]
+			sd[j] += d * d
+		}
+		sd[j] = math.Sqrt(sd[j] / float64(n-1))
+	}
+	return mean, sd
+}
+
+// rows returns the first n rows of m as images.
+func rows(m *mat.Dense, n int) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = mat.Row(nil, i, m)
+	}
+	return out
+}
+
+func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dataset.Dataset, xTrain, xTest, codes2 *mat.Dense) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
+	gopt := figure.GridOptions{Pad: 2, Scale: 2}
+	var figs []string
+	grid := func(name string, images [][]float64, columns int) error {
+		path := filepath.Join(dir, name)
+		if err := figure.WritePNG(path, figure.Grid(images, shape, columns, gopt)); err != nil {
+			return err
+		}
+		figs = append(figs, path)
+		return nil
+	}
+
+	// Reconstructions: originals, then one row per autoencoder.
+	const n = 12
+	sets := [][][]float64{rows(xTest, n)}
+	for _, ae := range aes {
+		sets = append(sets, rows(reconstruct(ae, xTest.Slice(0, n, 0, test.D).(*mat.Dense)), n))
+	}
+	images, cols := figure.Rows(sets...)
+	if err := grid("reconstructions.png", images, cols); err != nil {
+		return figs, err
+	}
+
+	// Random codes for the code-8 BCE autoencoder: two rows from N(0, I),
+	// two from a Gaussian with the codes' own mean and spread.
+	ae8 := aes[1]
+	c8 := ae8.Encode(xTrain)
+	mean, sd := colMeanSD(c8)
+	rnd := rand.New(rand.NewPCG(seed, 77))
+	z := mat.NewDense(4*n, ae8.Config.Code, nil)
+	for i := 0; i < 4*n; i++ {
+		for j := 0; j < ae8.Config.Code; j++ {
+			v := rnd.NormFloat64()
+			if i >= 2*n {
+				v = mean[j] + sd[j]*v
+			}
+			z.Set(i, j, v)
+		}
+	}
+	if err := grid("random_codes.png", rows(decode(ae8, z), 4*n), n); err != nil {
+		return figs, err
+	}
+
+	// The 2-D code space.
+	xs, ys := mat.Col(nil, 0, codes2), mat.Col(nil, 1, codes2)
+	p, err := figure.Scatter(xs, ys, train.Labels, figure.ScatterOptions{
+		Title:  fmt.Sprintf("Autoencoder codes of %d training digits (code size 2)", train.N),
+		XLabel: "code 1",
+		YLabel: "code 2",
+	})
+	if err != nil {
+		return figs, err
+	}
+	path := filepath.Join(dir, "code_scatter.png")
+	if err := figure.Save(path, p, 0, 0); err != nil {
+		return figs, err
+	}
+	figs = append(figs, path)
+
+	// A regular grid over the range of the codes, decoded.
+	const g = 15
+	lo0, hi0 := minMax(xs)
+	lo1, hi1 := minMax(ys)
+	zg := mat.NewDense(g*g, 2, nil)
+	for r := 0; r < g; r++ {
+		for c := 0; c < g; c++ {
+			zg.Set(r*g+c, 0, lo0+(hi0-lo0)*float64(c)/(g-1))
+			zg.Set(r*g+c, 1, hi1-(hi1-lo1)*float64(r)/(g-1)) // top row = largest code 2, as in the scatter
+		}
+	}
+	path = filepath.Join(dir, "code_grid.png")
+	if err := figure.WritePNG(path, figure.Grid(rows(decode(aes[0], zg), g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
+		return figs, err
+	}
+	figs = append(figs, path)
+	return figs, nil
+}
+
+// minMax returns the smallest and largest value of v.
+func minMax(v []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}
+
+// newTable returns a table with headers as written and numbers right-aligned.
+func newTable(w io.Writer, header ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+		tablewriter.WithHeaderAlignment(tw.AlignCenter),
+	)
+	t.Header(header...)
+	return t
+}

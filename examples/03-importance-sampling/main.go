@@ -1,0 +1,372 @@
+// Command 03-importance-sampling estimates log p(x) of the linear-Gaussian
+// model of example 02 by importance sampling,
+//
+//	log p̂(x) = log (1/K) Σₖ wₖ,  wₖ = p(x, zₖ)/q(zₖ),  zₖ ~ q,
+//
+// with four proposals q and naive prior sampling for comparison:
+//
+//   - the exact posterior p(z|x): every weight equals p(x), zero variance;
+//   - the optimal mean-field Gaussian: close to the posterior, slightly
+//     too narrow;
+//   - a slightly wrong q: the mean-field shifted by half a standard deviation
+//     and 1.5 times wider;
+//   - a too-narrow q: the mean-field with its scales multiplied by 0.3.
+//     Its weights are heavy-tailed: the effective sample size falls and the
+//     Pareto k̂ rises above 0.7, the point where the estimate stops being
+//     trustworthy.
+//
+// It prints one table and writes three figures to -out:
+//
+//	estimate_vs_k.png   log p̂(x) against K per proposal, with the exact line
+//	log_weights.png     sorted log-weights log wₖ − log p(x) per proposal
+//	weight_share.png    share of the total weight carried by the n largest weights
+//
+// Usage:
+//
+//	go run ./examples/03-importance-sampling [-fast | -full] [-out DIR] [-seed N]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/figure"
+	"github.com/vitool/vitool/latent"
+	"github.com/vitool/vitool/mc"
+)
+
+// config holds the example's settings; main fills it from the flags.
+type config struct {
+	Fast bool   // a small run for tests (seconds)
+	Full bool   // a larger run (more K, more repeats)
+	Out  string // folder for the figures; empty writes none
+	Seed uint64
+}
+
+// The model of example 02: D = 20 observed and d = 5 latent dimensions.
+const (
+	dataDim   = 20
+	latentDim = 5
+	noiseStd  = 0.5
+)
+
+// Proposal names, in table order.
+const (
+	propPrior  = "prior (naive MC)"
+	propExact  = "exact posterior"
+	propMF     = "mean-field (optimal)"
+	propWrong  = "shifted, 1.5× wider"
+	propNarrow = "mean-field × 0.3 (too narrow)"
+)
+
+// row is one (proposal, K) cell, summarised over repeats.
+type row struct {
+	Proposal string
+	K        int
+	Mean     float64 // mean of log p̂ over repeats
+	Spread   float64 // standard deviation of log p̂ over repeats
+	AbsErr   float64 // mean |log p̂ − log p(x)|
+	ESSFrac  float64 // mean ESS/K
+	KHat     float64 // mean Pareto k̂ (NaN when undefined)
+}
+
+// results is what the example measured.
+type results struct {
+	LogPX     float64
+	Proposals []string
+	Rows      []row
+	Figures   []string
+}
+
+// find returns the row for a proposal and K.
+func (r results) find(prop string, k int) row {
+	for _, x := range r.Rows {
+		if x.Proposal == prop && x.K == k {
+			return x
+		}
+	}
+	panic("no row for " + prop)
+}
+
+func main() {
+	var cfg config
+	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
+	flag.BoolVar(&cfg.Full, "full", false, "larger run: K up to 10⁶ and more repeats")
+	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "03-importance-sampling"), "folder for the figures")
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	flag.Parse()
+	if _, err := run(cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "03-importance-sampling:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, w io.Writer) (results, error) {
+	ks, reps, weightK := []int{1, 10, 100, 1000, 10000, 100000}, 20, 10000
+	switch {
+	case cfg.Fast:
+		ks, reps, weightK = []int{1, 10, 100, 1000, 10000}, 8, 4000
+	case cfg.Full:
+		ks, reps, weightK = []int{1, 10, 100, 1000, 10000, 100000, 1000000}, 50, 100000
+	}
+
+	// The model and data point of example 02 (same seed, same draws).
+	rnd := rand.New(rand.NewPCG(cfg.Seed, 1))
+	model := latent.NewRandomLinearGaussian(dataDim, latentDim, noiseStd, rnd)
+	xm := mat.NewDense(1, dataDim, nil)
+	model.SampleData(xm, rnd)
+	x := mat.Row(nil, 0, xm)
+	res := results{LogPX: model.LogEvidence(x)}
+
+	proposals := map[string]dist.Distribution{
+		propExact:  model.Posterior(x),
+		propMF:     model.MeanField(x),
+		propWrong:  shiftScale(model.MeanField(x), 0.5, 1.5),
+		propNarrow: shiftScale(model.MeanField(x), 0, 0.3),
+	}
+	res.Proposals = []string{propPrior, propExact, propMF, propWrong, propNarrow}
+
+	for pi, name := range res.Proposals {
+		for ki, k := range ks {
+			r := row{Proposal: name, K: k}
+			var vals []float64
+			nk := 0
+			for rep := 0; rep < reps; rep++ {
+				c := mc.Config{Seed: mc.DeriveSeed(cfg.Seed, uint64(pi), uint64(ki), uint64(rep))}
+				var e mc.Estimate
+				var err error
+				if name == propPrior {
+					e, err = mc.Prior(model, x, k, c)
+				} else {
+					e, err = mc.Importance(model, proposals[name], x, k, c)
+				}
+				if err != nil {
+					return res, err
+				}
+				vals = append(vals, e.LogPX)
+				r.AbsErr += math.Abs(e.LogPX - res.LogPX)
+				r.ESSFrac += e.ESS / float64(k)
+				if !math.IsNaN(e.KHat) {
+					r.KHat += e.KHat
+					nk++
+				}
+			}
+			r.Mean, r.Spread = meanSD(vals)
+			r.AbsErr /= float64(reps)
+			r.ESSFrac /= float64(reps)
+			if nk > 0 {
+				r.KHat /= float64(nk)
+			} else {
+				r.KHat = math.NaN()
+			}
+			res.Rows = append(res.Rows, r)
+		}
+	}
+
+	fmt.Fprintf(w, "Importance sampling on a linear-Gaussian model, D = %d, d = %d, σ = %g; exact log p(x) = %.4f\n",
+		dataDim, latentDim, noiseStd, res.LogPX)
+	fmt.Fprintf(w, "(%d independent repeats per cell; k̂ > 0.7 means the estimate cannot be trusted)\n\n", reps)
+	t := newTable(w, "proposal q", "K", "mean log p̂", "spread (sd)", "mean |error|", "ESS/K", "k̂")
+	for _, r := range res.Rows {
+		t.Append(r.Proposal, fmt.Sprint(r.K), fmt.Sprintf("%.4f", r.Mean), fnum("%.4f", r.Spread),
+			fmt.Sprintf("%.4f", r.AbsErr), fmt.Sprintf("%.3f", r.ESSFrac), fnum("%.2f", r.KHat))
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	if cfg.Out != "" {
+		figs, err := writeFigures(cfg.Out, res, model, x, proposals, weightK, cfg.Seed)
+		res.Figures = figs
+		if err != nil {
+			return res, err
+		}
+		fmt.Fprintf(w, "\nFigures: %v\n", figs)
+	}
+	return res, nil
+}
+
+// shiftScale returns q with its mean moved by shift standard deviations in
+// every coordinate and its standard deviations multiplied by scale.
+func shiftScale(q dist.Normal, shift, scale float64) dist.Normal {
+	loc := mat.DenseCopyOf(q.Loc)
+	ls := mat.DenseCopyOf(q.LogScale)
+	_, c := loc.Dims()
+	for j := 0; j < c; j++ {
+		s := math.Exp(ls.At(0, j))
+		loc.Set(0, j, loc.At(0, j)+shift*s)
+		ls.Set(0, j, ls.At(0, j)+math.Log(scale))
+	}
+	return dist.Normal{Loc: loc, LogScale: ls}
+}
+
+// logWeights draws k samples from q and returns the sorted (largest first)
+// log-weights log p(x, z) − log q(z) − log p(x).
+func logWeights(m latent.LinearGaussian, q dist.Distribution, x []float64, k int, exact float64, rnd *rand.Rand) []float64 {
+	z := mat.NewDense(k, m.LatentDim(), nil)
+	q.Sample(z, rnd)
+	lw := latent.LogJoint(nil, m, x, z)
+	lq := q.LogProb(nil, z)
+	for i := range lw {
+		lw[i] -= lq[i] + exact
+	}
+	slices.Sort(lw)
+	slices.Reverse(lw)
+	return lw
+}
+
+func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64, proposals map[string]dist.Distribution, weightK int, seed uint64) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var figs []string
+	save := func(name string, series []figure.Series, opt figure.LineOptions, yMin, yMax float64) error {
+		p, err := figure.LinePlot(series, opt)
+		if err != nil {
+			return err
+		}
+		if !math.IsNaN(yMin) {
+			p.Y.Min, p.Y.Max = yMin, yMax
+		}
+		path := filepath.Join(dir, name)
+		if err := figure.Save(path, p, 0, 0); err != nil {
+			return err
+		}
+		figs = append(figs, path)
+		return nil
+	}
+
+	// Estimates against K, mean ± sd over repeats.
+	var series []figure.Series
+	for _, name := range res.Proposals {
+		s := figure.Series{Name: name, Points: true, YErr: []float64{}}
+		for _, r := range res.Rows {
+			if r.Proposal == name {
+				s.X = append(s.X, float64(r.K))
+				s.Y = append(s.Y, r.Mean)
+				s.YErr = append(s.YErr, r.Spread)
+			}
+		}
+		series = append(series, s)
+	}
+	err := save("estimate_vs_k.png", series, figure.LineOptions{
+		Title:  "Importance sampling: mean log p̂(x) ± sd over repeats (naive MC off scale at small K)",
+		XLabel: "K (samples)",
+		YLabel: "log p̂(x) (nats)",
+		LogX:   true,
+		Refs:   []figure.RefLine{{Name: "exact log p(x)", Y: res.LogPX}},
+	}, res.LogPX-3, res.LogPX+0.5)
+	if err != nil {
+		return figs, err
+	}
+
+	// Sorted log-weights and the share of the largest ones, from one run
+	// of weightK draws per proposal.
+	rnd := rand.New(rand.NewPCG(seed, 99))
+	var lwSeries, shareSeries []figure.Series
+	top := 0.0
+	for _, name := range res.Proposals {
+		q, ok := proposals[name]
+		if !ok {
+			q = m.Prior() // naive Monte Carlo: w = p(x|z)
+		}
+		lw := logWeights(m, q, x, weightK, res.LogPX, rnd)
+		top = math.Max(top, lw[0])
+		ls := figure.Series{Name: name}
+		sh := figure.Series{Name: name}
+		// Share of Σw in the n largest weights, computed stably.
+		total := logSumExp(lw)
+		acc := math.Inf(-1)
+		for i, v := range lw {
+			ls.X = append(ls.X, float64(i+1))
+			ls.Y = append(ls.Y, v)
+			acc = logAdd(acc, v)
+			sh.X = append(sh.X, float64(i+1))
+			sh.Y = append(sh.Y, math.Exp(acc-total))
+		}
+		lwSeries = append(lwSeries, ls)
+		shareSeries = append(shareSeries, sh)
+	}
+	err = save("log_weights.png", lwSeries, figure.LineOptions{
+		Title:      fmt.Sprintf("Sorted log-weights of %d draws (0 = the exact p(x))", weightK),
+		XLabel:     "rank (largest weight first)",
+		YLabel:     "log w − log p(x) (nats)",
+		LogX:       true,
+		LegendLeft: true,
+	}, -8, math.Ceil(top+0.5))
+	if err != nil {
+		return figs, err
+	}
+	err = save("weight_share.png", shareSeries, figure.LineOptions{
+		Title:      fmt.Sprintf("Share of the total weight in the n largest of %d weights", weightK),
+		XLabel:     "n (largest weights)",
+		YLabel:     "Σ of n largest w / Σ w",
+		LogX:       true,
+		LegendTop:  true,
+		LegendLeft: true,
+	}, 0, 1.02)
+	return figs, err
+}
+
+// meanSD returns the mean and sample standard deviation of v.
+func meanSD(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(v)-1))
+}
+
+// logSumExp returns log Σ exp(v).
+func logSumExp(v []float64) float64 {
+	m := slices.Max(v)
+	var s float64
+	for _, x := range v {
+		s += math.Exp(x - m)
+	}
+	return m + math.Log(s)
+}
+
+// logAdd returns log(exp(a) + exp(b)).
+func logAdd(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	if math.IsInf(a, -1) {
+		return a
+	}
+	return a + math.Log1p(math.Exp(b-a))
+}
+
+// newTable returns a table with headers as written and numbers right-aligned.
+func newTable(w io.Writer, header ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+		tablewriter.WithHeaderAlignment(tw.AlignCenter),
+	)
+	t.Header(header...)
+	return t
+}
+
+// fnum formats v, or "–" for NaN.
+func fnum(format string, v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}
