@@ -111,6 +111,31 @@ def save_safetensors(model, path, latent, hidden):
     os.replace(path + ".tmp", path)
 
 
+def speed(threads):
+    """The workloads of vitool's BenchmarkTrainStep and BenchmarkDecoderLogLik."""
+    model = VAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = (torch.rand(100, 784) < 0.13).float()
+    for _ in range(20):  # warm-up
+        loss = -model.elbo(x, torch.randn(100, 50)).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    t0 = time.perf_counter()
+    for _ in range(600):
+        loss = -model.elbo(x, torch.randn(100, 50)).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    train = time.perf_counter() - t0
+    z, xi = torch.randn(1000, 50), (torch.rand(1, 784) < 0.13).float()
+    with torch.no_grad():
+        for _ in range(5):
+            model.log_px_given_z(xi, z)
+        t0 = time.perf_counter()
+        for _ in range(100):
+            model.log_px_given_z(xi, z)
+        dec = time.perf_counter() - t0
+    print(json.dumps({"event": "speed", "threads": threads, "seconds_600_steps": train, "images_per_second": 60000 / train,
+                      "decoder_passes_per_second": 100000 / dec}), flush=True)
+
+
 def load_safetensors(path):
     """Read a safetensors file of F32 tensors (format spec; no library needed)."""
     with open(path, "rb") as f:
@@ -138,9 +163,12 @@ def main():
     ap.add_argument("--save", default="")
     ap.add_argument("--load", default="", help="skip training: load weights saved with --save")
     ap.add_argument("--eval-amat", default="", help="evaluate on this fixed-binarised .amat file instead of the binarised MNIST test set")
+    ap.add_argument("--speed", action="store_true", help="only time 600 training steps and decoder passes on random binary data (vitool's Go benchmarks)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.speed:
+        return speed(args.threads)
     rng = np.random.default_rng(args.seed)
 
     train = torch.from_numpy(idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz")))
