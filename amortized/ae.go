@@ -117,9 +117,10 @@ func ParseAEConfig(meta map[string]string) (AEConfig, error) {
 // AE is a plain (deterministic) autoencoder: x → code → reconstruction.
 // Its methods only read the weights and are safe for concurrent use.
 type AE struct {
-	Config  AEConfig
-	Encoder MLP
-	Decoder MLP
+	Config AEConfig
+	// Networks holds the encoder, whose last layer outputs the code, and the
+	// decoder.
+	Networks
 }
 
 // NewAE returns an autoencoder with architecture cfg initialised from rnd as
@@ -129,11 +130,7 @@ func NewAE(cfg AEConfig, rnd *rand.Rand) (*AE, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &AE{
-		Config:  cfg,
-		Encoder: NewMLP(cfg.encoderSizes(), cfg.Activation, rnd),
-		Decoder: NewMLP(cfg.decoderSizes(), cfg.Activation, rnd),
-	}, nil
+	return &AE{Config: cfg, Networks: newNetworks(cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation, rnd)}, nil
 }
 
 // NewAEFromParams builds an autoencoder from named tensors as returned by
@@ -142,29 +139,12 @@ func NewAEFromParams(cfg AEConfig, params map[string]Tensor) (*AE, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	enc, err := mlpFromParams(params, "encoder", cfg.encoderSizes(), cfg.Activation)
-	if err != nil {
-		return nil, err
-	}
-	dec, err := mlpFromParams(params, "decoder", cfg.decoderSizes(), cfg.Activation)
+	nets, err := networksFromParams(params, cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &AE{Config: cfg, Encoder: enc, Decoder: dec}, nil
-}
-
-// Params returns the parameters by PyTorch name (encoder.0.weight, …,
-// decoder.0.weight, …), sharing memory with the autoencoder.
-func (a *AE) Params() map[string]Tensor {
-	m := make(map[string]Tensor)
-	a.Encoder.params(m, "encoder")
-	a.Decoder.params(m, "decoder")
-	return m
-}
-
-func (a *AE) slices() [][]float32 {
-	return append(a.Encoder.slices(), a.Decoder.slices()...)
+	return &AE{Config: cfg, Networks: nets}, nil
 }
 
 // Encode returns the code of each row of x as an n×Code matrix. It panics

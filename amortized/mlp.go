@@ -226,3 +226,46 @@ func ParseHidden(s string) ([]int, error) {
 	}
 	return h, nil
 }
+
+// Networks is an encoder–decoder pair of MLPs: the parameters that the VAE
+// and the autoencoder share in layout and naming.
+type Networks struct {
+	Encoder MLP
+	Decoder MLP
+}
+
+// newNetworks initialises an encoder and a decoder from rnd as PyTorch
+// initialises nn.Linear, encoder first.
+func newNetworks(enc, dec []int, act Activation, rnd *rand.Rand) Networks {
+	return Networks{Encoder: NewMLP(enc, act, rnd), Decoder: NewMLP(dec, act, rnd)}
+}
+
+// networksFromParams builds the pair with the given layer sizes from named
+// tensors as returned by Params, copying them.
+func networksFromParams(params map[string]Tensor, enc, dec []int, act Activation) (Networks, error) {
+	e, err := mlpFromParams(params, "encoder", enc, act)
+	if err != nil {
+		return Networks{}, err
+	}
+	d, err := mlpFromParams(params, "decoder", dec, act)
+	if err != nil {
+		return Networks{}, err
+	}
+	return Networks{Encoder: e, Decoder: d}, nil
+}
+
+// Params returns the parameters by PyTorch name: encoder.0.weight
+// [out, in], encoder.0.bias [out], encoder.2.weight, … (indices count the
+// activation modules of an nn.Sequential), then decoder.0.weight, ….
+// The tensors share memory with the networks.
+func (n *Networks) Params() map[string]Tensor {
+	m := make(map[string]Tensor)
+	n.Encoder.params(m, "encoder")
+	n.Decoder.params(m, "decoder")
+	return m
+}
+
+// slices returns the parameter slices in internal/ad order.
+func (n *Networks) slices() [][]float32 {
+	return append(n.Encoder.slices(), n.Decoder.slices()...)
+}

@@ -171,9 +171,10 @@ func metaInt(meta map[string]string, key string) (int, error) {
 // distribution. Its methods only read the weights and are safe for
 // concurrent use, as long as no training step runs at the same time.
 type VAE struct {
-	Config  VAEConfig
-	Encoder MLP
-	Decoder MLP
+	Config VAEConfig
+	// Networks holds the encoder, whose last layer has 2·Latent outputs (μ
+	// first, then log σ²), and the decoder.
+	Networks
 }
 
 var (
@@ -189,11 +190,7 @@ func NewVAE(cfg VAEConfig, rnd *rand.Rand) (*VAE, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &VAE{
-		Config:  cfg,
-		Encoder: NewMLP(cfg.encoderSizes(), cfg.Activation, rnd),
-		Decoder: NewMLP(cfg.decoderSizes(), cfg.Activation, rnd),
-	}, nil
+	return &VAE{Config: cfg, Networks: newNetworks(cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation, rnd)}, nil
 }
 
 // NewVAEFromParams builds a VAE with architecture cfg from named tensors as
@@ -204,33 +201,12 @@ func NewVAEFromParams(cfg VAEConfig, params map[string]Tensor) (*VAE, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	enc, err := mlpFromParams(params, "encoder", cfg.encoderSizes(), cfg.Activation)
-	if err != nil {
-		return nil, err
-	}
-	dec, err := mlpFromParams(params, "decoder", cfg.decoderSizes(), cfg.Activation)
+	nets, err := networksFromParams(params, cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &VAE{Config: cfg, Encoder: enc, Decoder: dec}, nil
-}
-
-// Params returns the parameters by PyTorch name: encoder.0.weight
-// [out, in], encoder.0.bias [out], encoder.2.weight, … (indices count the
-// activation modules of an nn.Sequential), then decoder.0.weight, ….
-// The last encoder layer has 2·Latent outputs, μ first then log σ². The
-// tensors share memory with the VAE.
-func (v *VAE) Params() map[string]Tensor {
-	m := make(map[string]Tensor)
-	v.Encoder.params(m, "encoder")
-	v.Decoder.params(m, "decoder")
-	return m
-}
-
-// slices returns the parameter slices in internal/ad order.
-func (v *VAE) slices() [][]float32 {
-	return append(v.Encoder.slices(), v.Decoder.slices()...)
+	return &VAE{Config: cfg, Networks: nets}, nil
 }
 
 // LatentDim returns L.
