@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -186,10 +187,11 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 			if meth == "iwae" {
 				row.reps = f.reps
 			}
-			for i, x := range xs {
+			start := time.Now()
+			points, err := estimatePoints(xs, workers, func(i int, x []float64, w int) (mc.Estimate, error) {
 				cfg := mc.Config{
 					Seed:     mc.DeriveSeed(f.seed, methodIDs[meth], uint64(k), uint64(i)),
-					Workers:  workers,
+					Workers:  w,
 					Progress: bar.add,
 				}
 				var qx dist.Distribution
@@ -198,11 +200,18 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 				}
 				est, err := runMethod(meth, m, qx, x, k, f.reps, cfg)
 				if err != nil {
-					return fmt.Errorf("%s with K=%d on data point %d: %w", meth, k, i, err)
+					return est, fmt.Errorf("%s with K=%d on data point %d: %w", meth, k, i, err)
 				}
-				row.points = append(row.points, est)
+				return est, nil
+			})
+			if err != nil {
+				return err
 			}
+			row.points = points
 			row.avg = mc.Average(row.points)
+			// Points may run concurrently: the row's time is its wall time,
+			// not the sum of the points' times.
+			row.avg.Elapsed = time.Since(start)
 			logRow(log, row)
 			rows = append(rows, row)
 		}
@@ -227,6 +236,49 @@ func logRow(log zerolog.Logger, r *estimateRow) {
 		ev = ev.Float64("error", r.errVsExact())
 	}
 	ev.Msg("estimated")
+}
+
+// estimatePoints runs estimate on every data point and returns the results in
+// point order. With at least as many points as workers, the points are
+// spread over the workers and each estimate runs on one goroutine (w = 1);
+// with fewer, the points run one after another and each estimate uses all
+// workers. Both give the same numbers: an mc estimate depends on its seed
+// and chunk size, never on its number of workers.
+func estimatePoints(xs [][]float64, workers int, estimate func(i int, x []float64, w int) (mc.Estimate, error)) ([]mc.Estimate, error) {
+	out := make([]mc.Estimate, len(xs))
+	if len(xs) < workers || workers == 1 {
+		for i, x := range xs {
+			est, err := estimate(i, x, workers)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = est
+		}
+		return out, nil
+	}
+	errs := make([]error, len(xs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = estimate(i, xs[i], 1)
+			}
+		}()
+	}
+	for i := range xs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first failing point, in point order
+		}
+	}
+	return out, nil
 }
 
 // runMethod runs one estimator on one data point.

@@ -2,14 +2,16 @@ package cli
 
 import (
 	"io"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 )
 
 // progress is a progress bar on stderr, or nothing when bars are off. Its
-// methods are safe to call on a disabled bar.
+// methods are safe to call on a disabled bar and from several goroutines.
 type progress struct {
+	mu  sync.Mutex
 	bar *progressbar.ProgressBar
 }
 
@@ -34,6 +36,8 @@ func newProgress(show bool, total int64, desc string, w io.Writer) *progress {
 
 // add advances the bar by n.
 func (p *progress) add(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Add64(int64(n))
 	}
@@ -41,6 +45,8 @@ func (p *progress) add(n int) {
 
 // Finish completes and clears the bar. It may be called more than once.
 func (p *progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		p.bar = nil
