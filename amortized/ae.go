@@ -161,3 +161,13 @@ func (a *AE) Decode(code mat.Matrix) *mat.Dense {
 	cs, n := toF32(code, a.Config.Code, "code")
 	return toDense(a.Decoder.forward(cs, n), n, a.Config.DataDim)
 }
+
+// DecodeMean returns the reconstruction in data space for each row of
+// code: σ(logits) for the BCE loss, the decoder output for MSE.
+func (a *AE) DecodeMean(code mat.Matrix) *mat.Dense {
+	out := a.Decode(code)
+	if a.Config.Loss == BCE {
+		out.Apply(func(_, _ int, l float64) float64 { return sigmoid(l) }, out)
+	}
+	return out
+}

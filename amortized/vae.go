@@ -288,6 +288,17 @@ func (v *VAE) Decode(z mat.Matrix) *mat.Dense {
 	return toDense(v.Decoder.forward(zs, n), n, v.Config.DataDim)
 }
 
+// DecodeMean returns the mean of p(x|z) for each row of z, as an n×D
+// matrix: σ(logits) for a Bernoulli likelihood, the decoder output for a
+// Gaussian one. These are the images a VAE "draws" for z.
+func (v *VAE) DecodeMean(z mat.Matrix) *mat.Dense {
+	out := v.Decode(z)
+	if v.Config.Likelihood == Bernoulli {
+		out.Apply(func(_, _ int, l float64) float64 { return sigmoid(l) }, out)
+	}
+	return out
+}
+
 // LogLikelihood stores log p(x|z_i) for each row z_i of z in dst and
 // returns it, allocating dst if nil. The decoder runs once per call on all
 // rows (one matrix multiply per layer, in float32); the sums over the D
@@ -364,4 +375,13 @@ func (v *VAE) SampleData(dst *mat.Dense, rnd *rand.Rand) {
 			}
 		}
 	}
+}
+
+// sigmoid returns 1/(1 + e^−x) without overflow.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
 }

@@ -409,3 +409,48 @@ func TestConcurrentLogLikelihood(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeMean checks that DecodeMean is σ(Decode) for a Bernoulli VAE
+// and a BCE autoencoder, and Decode itself for Gaussian and MSE models.
+func TestDecodeMean(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	z := mat.NewDense(3, 2, []float64{0, 1, -2, 0.5, 3, -1})
+	for _, lik := range []Likelihood{Bernoulli, Gaussian} {
+		v, err := NewVAE(VAEConfig{DataDim: 4, Latent: 2, Hidden: []int{3}, Activation: Tanh, Likelihood: lik}, rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, mean := v.Decode(z), v.DecodeMean(z)
+		for i := range 3 {
+			for j := range 4 {
+				want := out.At(i, j)
+				if lik == Bernoulli {
+					want = 1 / (1 + math.Exp(-want))
+				}
+				if got := mean.At(i, j); math.Abs(got-want) > 1e-15 {
+					t.Errorf("%v: DecodeMean[%d,%d] = %v, want %v", lik, i, j, got, want)
+				}
+			}
+		}
+	}
+	for _, loss := range []AELoss{BCE, MSE} {
+		a, err := NewAE(AEConfig{DataDim: 4, Code: 2, Hidden: []int{3}, Activation: Tanh, Loss: loss}, rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, mean := a.Decode(z), a.DecodeMean(z)
+		want := out.At(1, 2)
+		if loss == BCE {
+			want = 1 / (1 + math.Exp(-want))
+		}
+		if got := mean.At(1, 2); math.Abs(got-want) > 1e-15 {
+			t.Errorf("%v: DecodeMean = %v, want %v", loss, got, want)
+		}
+	}
+	if got := sigmoid(-800); !(got >= 0 && got < 1e-300) {
+		t.Errorf("sigmoid(-800) = %v, want a tiny non-negative number", got)
+	}
+	if got := sigmoid(800); got != 1 {
+		t.Errorf("sigmoid(800) = %v, want 1", got)
+	}
+}

@@ -242,20 +242,13 @@ func encodeMean(m checkpoint.Model, x mat.Matrix) *mat.Dense {
 // for each row of z: the sigmoid of the logits for a Bernoulli likelihood
 // or the bce loss, the decoder output otherwise.
 func decoderMean(m checkpoint.Model, z mat.Matrix) *mat.Dense {
-	var out *mat.Dense
-	sigmoid := false
 	switch m := m.(type) {
 	case *amortized.VAE:
-		out, sigmoid = m.Decode(z), m.Config.Likelihood == amortized.Bernoulli
+		return m.DecodeMean(z)
 	case *amortized.AE:
-		out, sigmoid = m.Decode(z), m.Config.Loss == amortized.BCE
-	default:
-		panic(fmt.Sprintf("cli: unknown model %T", m))
+		return m.DecodeMean(z)
 	}
-	if sigmoid {
-		out.Apply(func(_, _ int, v float64) float64 { return 1 / (1 + math.Exp(-v)) }, out)
-	}
-	return out
+	panic(fmt.Sprintf("cli: unknown model %T", m))
 }
 
 func rowsOf(m *mat.Dense) [][]float64 {

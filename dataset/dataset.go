@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Dataset is a set of N points of dimension D, stored row-major in X.
@@ -68,6 +70,20 @@ func (d *Dataset) Float64Row(dst []float64, i int) []float64 {
 		dst[j] = float64(v)
 	}
 	return dst
+}
+
+// Dense returns the points as an N×D float64 matrix, for the estimators and
+// models that take gonum matrices. It copies the data.
+// An empty data set gives an empty matrix.
+func (d *Dataset) Dense() *mat.Dense {
+	if d.N == 0 || d.D == 0 {
+		return &mat.Dense{}
+	}
+	m := mat.NewDense(d.N, d.D, nil)
+	for i := range d.N {
+		d.Float64Row(m.RawRowView(i), i)
+	}
+	return m
 }
 
 func (d *Dataset) checkIndex(i int) {

@@ -227,3 +227,21 @@ func ExampleDataset_Batch() {
 	// [0.9 0.9 0.1 0.1 0 0.5 0.5 1]
 	// [1 0 0 0 0 0 0 1]
 }
+
+func TestDense(t *testing.T) {
+	d := &Dataset{N: 2, D: 3, X: []float32{0, 0.5, 1, 0.25, 0.75, 0.125}}
+	m := d.Dense()
+	if r, c := m.Dims(); r != 2 || c != 3 {
+		t.Fatalf("Dense is %d×%d, want 2×3", r, c)
+	}
+	for i := range 2 {
+		for j := range 3 {
+			if got, want := m.At(i, j), float64(d.X[i*3+j]); got != want {
+				t.Errorf("Dense[%d,%d] = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+	if !(&Dataset{}).Dense().IsEmpty() {
+		t.Error("Dense of an empty data set is not empty")
+	}
+}

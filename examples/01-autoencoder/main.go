@@ -109,7 +109,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		return res, err
 	}
 	train, test := splits.Train.Head(sz.trainN), splits.Test
-	xTrain, xTest := toDense(train), toDense(test)
+	xTrain, xTest := train.Dense(), test.Dense()
 
 	specs := []struct {
 		code int
@@ -185,27 +185,8 @@ func fit(ae *amortized.AE, train *dataset.Dataset, sz size, seed uint64) error {
 	return nil
 }
 
-// toDense returns the data as an N×D float64 matrix.
-func toDense(d *dataset.Dataset) *mat.Dense {
-	m := mat.NewDense(d.N, d.D, nil)
-	for i := 0; i < d.N; i++ {
-		d.Float64Row(m.RawRowView(i), i)
-	}
-	return m
-}
-
-// decode returns the decoded images in [0, 1]: the output itself for MSE,
-// σ(logits) for BCE.
-func decode(ae *amortized.AE, codes mat.Matrix) *mat.Dense {
-	out := ae.Decode(codes)
-	if ae.Config.Loss == amortized.BCE {
-		out.Apply(func(_, _ int, v float64) float64 { return 1 / (1 + math.Exp(-v)) }, out)
-	}
-	return out
-}
-
 // reconstruct encodes and decodes x.
-func reconstruct(ae *amortized.AE, x mat.Matrix) *mat.Dense { return decode(ae, ae.Encode(x)) }
+func reconstruct(ae *amortized.AE, x mat.Matrix) *mat.Dense { return ae.DecodeMean(ae.Encode(x)) }
 
 // scores returns the mean squared error and the binary cross-entropy per
 // pixel of reconstructions r (in [0, 1]) of x.
@@ -294,7 +275,7 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 			z.Set(i, j, v)
 		}
 	}
-	if err := grid("random_codes.png", rows(decode(ae8, z), 4*n), n); err != nil {
+	if err := grid("random_codes.png", rows(ae8.DecodeMean(z), 4*n), n); err != nil {
 		return figs, err
 	}
 
@@ -326,7 +307,7 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 		}
 	}
 	path = filepath.Join(dir, "code_grid.png")
-	if err := figure.WritePNG(path, figure.Grid(rows(decode(aes[0], zg), g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
+	if err := figure.WritePNG(path, figure.Grid(rows(aes[0].DecodeMean(zg), g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
 		return figs, err
 	}
 	figs = append(figs, path)

@@ -144,7 +144,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		return res, err
 	}
 	train, test := splits.Train.Head(sz.trainN), splits.Test
-	xTrain, xTest := toDense(train), toDense(test)
+	xTrain, xTest := train.Dense(), test.Dense()
 
 	fmt.Fprintf(w, "VAEs and autoencoders on %d MNIST training digits (hidden %v, %d epochs, dynamic binarisation for the VAE)\n\n",
 		train.N, sz.hidden, sz.epochs)
@@ -181,11 +181,11 @@ func run(cfg config, w io.Writer) (results, error) {
 	// mean and spread (the fairest guess one can make without a prior).
 	rnd := rand.New(rand.NewPCG(cfg.Seed, 50))
 	n := sz.nGen
-	vaeImgs := sigmoid(vae.Decode(normal(n, sz.latent, nil, nil, rnd)))
+	vaeImgs := vae.DecodeMean(normal(n, sz.latent, nil, nil, rnd))
 	codes := ae.Encode(xTrain)
 	cm, cs := colMeanSD(codes)
-	aeStd := sigmoid(ae.Decode(normal(n, sz.latent, nil, nil, rnd)))
-	aeFit := sigmoid(ae.Decode(normal(n, sz.latent, cm, cs, rnd)))
+	aeStd := ae.DecodeMean(normal(n, sz.latent, nil, nil, rnd))
+	aeFit := ae.DecodeMean(normal(n, sz.latent, cm, cs, rnd))
 	// Binary images: real test digits binarised once, and draws from each
 	// model's Bernoulli decoder.
 	brnd := rand.New(rand.NewPCG(cfg.Seed, 51))
@@ -352,21 +352,6 @@ func bernoulli(p *mat.Dense, rnd *rand.Rand) *mat.Dense {
 	return out
 }
 
-// toDense returns the data as an N×D float64 matrix.
-func toDense(d *dataset.Dataset) *mat.Dense {
-	m := mat.NewDense(d.N, d.D, nil)
-	for i := 0; i < d.N; i++ {
-		d.Float64Row(m.RawRowView(i), i)
-	}
-	return m
-}
-
-// sigmoid turns decoder logits into pixel probabilities, in place.
-func sigmoid(m *mat.Dense) *mat.Dense {
-	m.Apply(func(_, _ int, v float64) float64 { return 1 / (1 + math.Exp(-v)) }, m)
-	return m
-}
-
 // colMeanSD returns the mean and standard deviation of each column.
 func colMeanSD(m *mat.Dense) (mean, sd []float64) {
 	n, c := m.Dims()
@@ -467,7 +452,7 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 			}
 		}
 		strip := [][]float64{mat.Row(nil, pr[0], xTest)}
-		strip = append(strip, rows(sigmoid(vae.Decode(z)), 0, steps)...)
+		strip = append(strip, rows(vae.DecodeMean(z), 0, steps)...)
 		strip = append(strip, mat.Row(nil, pr[1], xTest))
 		strips = append(strips, strip)
 	}
@@ -510,7 +495,7 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 		}
 	}
 	path = filepath.Join(dir, "vae_latent_grid.png")
-	if err := figure.WritePNG(path, figure.Grid(rows(sigmoid(vae2.Decode(zg)), 0, g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
+	if err := figure.WritePNG(path, figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
 		return figs, err
 	}
 	figs = append(figs, path)
