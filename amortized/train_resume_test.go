@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -465,4 +466,37 @@ func ExampleTrainer_TrainEpoch() {
 	// Output:
 	// true 0 2
 	// <nil> 0 4 1
+}
+
+// TestTrainSameWeightsAnyGOMAXPROCS trains the same VAE with GOMAXPROCS 1
+// and 2 and requires bit-identical weights. The layers are wide enough
+// (batch 100, 200 inputs, 128 hidden units) for gonum's matrix multiply to
+// take its parallel path, whose blocks must not change the sums.
+func TestTrainSameWeightsAnyGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	data := intensityData(4, 300, 200)
+	var weights [2][][]float32
+	for i, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		v, err := NewVAE(VAEConfig{DataDim: 200, Latent: 8, Hidden: []int{128}, Activation: Tanh, Likelihood: Gaussian, LogSigma: -1}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewVAETrainer(v, TrainConfig{BatchSize: 100, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
+			t.Fatal(err)
+		}
+		tr.Close()
+		for _, s := range v.slices() {
+			weights[i] = append(weights[i], slices.Clone(s))
+		}
+	}
+	for l := range weights[0] {
+		if !slices.Equal(weights[0][l], weights[1][l]) {
+			t.Fatalf("parameter %d differs between GOMAXPROCS 1 and 2", l)
+		}
+	}
 }
