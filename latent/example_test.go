@@ -68,5 +68,5 @@ func ExampleParseSpec() {
 	// Output:
 	// latent.GaussianMixture: data 1, latent 1
 	// log p(0) = -1.418939
-	// linear-gaussian: W row 1 has 1 columns, want 2
+	// linear-gaussian: W[1] has 1 columns, want 2 (as W[0])
 }

@@ -211,12 +211,15 @@ func matrix(name string, rows [][]float64, want int) (*mat.Dense, error) {
 		c = want
 	}
 	if c == 0 {
-		return nil, fmt.Errorf("%s row 0 is empty", name)
+		return nil, fmt.Errorf("%s[0] is empty", name)
 	}
 	data := make([]float64, 0, len(rows)*c)
 	for i, row := range rows {
 		if len(row) != c {
-			return nil, fmt.Errorf("%s row %d has %d columns, want %d", name, i, len(row), c)
+			if want > 0 {
+				return nil, fmt.Errorf("%s[%d] has %d columns, want %d", name, i, len(row), c)
+			}
+			return nil, fmt.Errorf("%s[%d] has %d columns, want %d (as %s[0])", name, i, len(row), c, name)
 		}
 		for j, v := range row {
 			if !finite(v) {
