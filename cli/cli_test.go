@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vitool/vitool/amortized"
+	"github.com/vitool/vitool/checkpoint"
 )
 
 // run executes vitool with args and returns its stdout, stderr and exit code.
@@ -221,6 +225,7 @@ func TestEstimateBadInput(t *testing.T) {
 		{"bad proposal", []string{"--proposal", "psychic"}, []string{"--proposal", "psychic"}},
 		{"unavailable proposal", []string{"--model", model(`{"family":"gaussian-mixture","weights":[1],"means":[[0]],"stds":[[1]]}`), "--proposal", "fitted", "--data", data("x.csv", "0\n")}, []string{"--proposal", "fitted"}},
 		{"bad reps", []string{"--reps", "0"}, []string{"--reps"}},
+		{"bad binarize", []string{"--binarize", "maybe"}, []string{"--binarize", "maybe"}},
 		{"unknown flag", []string{"--frobnicate"}, []string{"frobnicate"}},
 		{"bad log level", []string{"--log-level", "loud"}, []string{"--log-level"}},
 	} {
@@ -310,5 +315,22 @@ func TestEstimatePlot(t *testing.T) {
 	_, errOut, code := run(t, "estimate-px", "--k", "10", "--plot", filepath.Join(t.TempDir(), "px.bmp"), "--log-level", "error")
 	if code != ExitUsage || !strings.Contains(errOut, "--plot") {
 		t.Errorf("unsupported plot format: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestEstimateAutoencoderRejected checks that an autoencoder checkpoint, which
+// defines no p(x), is a usage error naming the file.
+func TestEstimateAutoencoderRejected(t *testing.T) {
+	ae, err := amortized.NewAE(amortized.AEConfig{DataDim: 784, Code: 2, Hidden: []int{8}, Activation: amortized.Tanh, Loss: amortized.BCE}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ae.safetensors")
+	if err := checkpoint.SaveAE(path, ae); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "estimate-px", "--model", path, "--log-level", "error")
+	if code != ExitUsage || !strings.Contains(errOut, "ae.safetensors") || !strings.Contains(errOut, "autoencoder") {
+		t.Errorf("exit %d, stderr %q; want exit %d naming the file and saying it is an autoencoder", code, errOut, ExitUsage)
 	}
 }
