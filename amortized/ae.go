@@ -29,13 +29,7 @@ func (l AELoss) String() string { return ad.AELoss(l).String() }
 
 // ParseAELoss reads "mse" or "bce".
 func ParseAELoss(s string) (AELoss, error) {
-	switch s {
-	case "mse":
-		return MSE, nil
-	case "bce":
-		return BCE, nil
-	}
-	return 0, fmt.Errorf("amortized: autoencoder loss %q: want mse or bce", s)
+	return parseName("autoencoder loss", s, MSE, BCE)
 }
 
 // AEConfig is the architecture of a plain autoencoder.

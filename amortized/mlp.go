@@ -29,12 +29,26 @@ func (a Activation) String() string { return ad.Activation(a).String() }
 
 // ParseActivation reads "tanh", "relu" or "softplus".
 func ParseActivation(s string) (Activation, error) {
-	for _, a := range []Activation{Tanh, ReLU, Softplus} {
-		if s == a.String() {
-			return a, nil
+	return parseName("activation", s, Tanh, ReLU, Softplus)
+}
+
+// parseName returns the value among values whose String is s, or an error
+// naming what and listing the accepted names ("want a, b or c"), so that
+// each enumeration's names are defined once, by its String method.
+func parseName[T fmt.Stringer](what, s string, values ...T) (T, error) {
+	names := make([]string, len(values))
+	for i, v := range values {
+		if s == v.String() {
+			return v, nil
 		}
+		names[i] = v.String()
 	}
-	return 0, fmt.Errorf("amortized: activation %q: want tanh, relu or softplus", s)
+	var zero T
+	list := names[len(names)-1]
+	if len(names) > 1 {
+		list = strings.Join(names[:len(names)-1], ", ") + " or " + list
+	}
+	return zero, fmt.Errorf("amortized: %s %q: want %s", what, s, list)
 }
 
 func (a Activation) valid() bool { return a == Tanh || a == ReLU || a == Softplus }

@@ -34,13 +34,7 @@ func (l Likelihood) String() string { return ad.Likelihood(l).String() }
 
 // ParseLikelihood reads "bernoulli" or "gaussian".
 func ParseLikelihood(s string) (Likelihood, error) {
-	switch s {
-	case "bernoulli":
-		return Bernoulli, nil
-	case "gaussian":
-		return Gaussian, nil
-	}
-	return 0, fmt.Errorf("amortized: likelihood %q: want bernoulli or gaussian", s)
+	return parseName("likelihood", s, Bernoulli, Gaussian)
 }
 
 // VAEConfig is the architecture of a VAE: the metadata that, with the

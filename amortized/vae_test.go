@@ -489,3 +489,35 @@ func TestBernoulliLogLik(t *testing.T) {
 		}
 	}
 }
+
+// TestParseNames checks that every enumeration parses its own String names
+// back and rejects others with a message listing the accepted names.
+func TestParseNames(t *testing.T) {
+	for _, a := range []Activation{Tanh, ReLU, Softplus} {
+		if got, err := ParseActivation(a.String()); err != nil || got != a {
+			t.Errorf("ParseActivation(%q) = %v, %v", a.String(), got, err)
+		}
+	}
+	for _, l := range []Likelihood{Bernoulli, Gaussian} {
+		if got, err := ParseLikelihood(l.String()); err != nil || got != l {
+			t.Errorf("ParseLikelihood(%q) = %v, %v", l.String(), got, err)
+		}
+	}
+	for _, l := range []AELoss{MSE, BCE} {
+		if got, err := ParseAELoss(l.String()); err != nil || got != l {
+			t.Errorf("ParseAELoss(%q) = %v, %v", l.String(), got, err)
+		}
+	}
+	for _, tc := range []struct {
+		parse func(string) error
+		want  string
+	}{
+		{func(s string) error { _, err := ParseActivation(s); return err }, `amortized: activation "sine": want tanh, relu or softplus`},
+		{func(s string) error { _, err := ParseLikelihood(s); return err }, `amortized: likelihood "sine": want bernoulli or gaussian`},
+		{func(s string) error { _, err := ParseAELoss(s); return err }, `amortized: autoencoder loss "sine": want mse or bce`},
+	} {
+		if err := tc.parse("sine"); err == nil || err.Error() != tc.want {
+			t.Errorf("got error %v, want %q", err, tc.want)
+		}
+	}
+}
