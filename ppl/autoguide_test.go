@@ -27,7 +27,7 @@ func TestAutoMultivariateNormalRecoversPosterior(t *testing.T) {
 	if testing.Short() {
 		steps = 1500
 	}
-	_, err = SVI(model, guide, store, x, SVIConfig{
+	_, err = SVI(model, guide, store, [][]float64{x}, SVIConfig{
 		Objective: Objective{K: 4, Estimator: STL},
 		Steps:     steps,
 		Adam:      vi.AdamConfig{LR: 0.02},
@@ -78,7 +78,7 @@ func TestAutoNormalRecoversMeanField(t *testing.T) {
 	steps := 1500
 	// A large learning rate to get there, a small one to settle.
 	for i, lr := range []float64{0.02, 0.002} {
-		if _, err := SVI(model, guide, store, x, SVIConfig{
+		if _, err := SVI(model, guide, store, [][]float64{x}, SVIConfig{
 			Objective: Objective{K: 16, Estimator: STL},
 			Steps:     steps,
 			Adam:      vi.AdamConfig{LR: lr},

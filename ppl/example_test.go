@@ -39,7 +39,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	elbo, err := ppl.SVI(model, guide, store, x, ppl.SVIConfig{
+	res, err := ppl.SVI(model, guide, store, [][]float64{x}, ppl.SVIConfig{
 		Objective: ppl.Objective{K: 4, Estimator: ppl.STL},
 		Steps:     2000,
 		Adam:      vi.AdamConfig{LR: 0.02},
@@ -49,7 +49,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("last ELBO estimate: %.3f\n", elbo)
+	fmt.Printf("last ELBO estimate: %.3f\n", res.Value)
 	loc := store.Get("auto.loc").RawRowView(0)
 	fmt.Printf("posterior mean: intercept %.3f, slope %.3f\n", loc[0], loc[1])
 

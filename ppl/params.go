@@ -78,6 +78,17 @@ func (s *ParamStore) Set(name string, v mat.Matrix) {
 	s.params[name] = mat.DenseCopyOf(v)
 }
 
+// Clone returns a deep copy of the store.
+func (s *ParamStore) Clone() *ParamStore {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &ParamStore{params: make(map[string]*mat.Dense, len(s.params)), order: slices.Clone(s.order)}
+	for n, p := range s.params {
+		c.params[n] = mat.DenseCopyOf(p)
+	}
+	return c
+}
+
 // Names returns the parameter names in registration order.
 func (s *ParamStore) Names() []string {
 	s.mu.Lock()

@@ -138,7 +138,7 @@ func run(c config, w io.Writer) (results, error) {
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		_, err = ppl.SVI(model, guide, store, x, ppl.SVIConfig{
+		_, err = ppl.SVI(model, guide, store, [][]float64{x}, ppl.SVIConfig{
 			Objective: ppl.Objective{K: 4, Estimator: ppl.STL},
 			Steps:     c.steps,
 			Adam:      vi.AdamConfig{LR: 0.02},
