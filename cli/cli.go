@@ -91,6 +91,8 @@ trains amortised variational models.`,
 	root.AddCommand(newSampleCommand(g, stdout, stderr))
 	root.AddCommand(newReconstructCommand(g, stdout, stderr))
 	root.AddCommand(newInterpolateCommand(g, stdout, stderr))
+	root.AddCommand(newFitCommand(g, stdout, stderr))
+	root.AddCommand(newModelsCommand(stdout))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -26,10 +26,11 @@ var estimateMethods = []string{"prior", "is", "elbo", "elbo-kl", "iwae"}
 var methodIDs = map[string]uint64{"prior": 1, "is": 2, "elbo": 3, "elbo-kl": 4, "iwae": 5}
 
 // Proposal names accepted by --proposal.
-var proposalNames = []string{"auto", "encoder", "fitted", "exact", "prior"}
+var proposalNames = []string{"auto", "encoder", "fitted", "exact", "guide", "prior"}
 
 type estimateFlags struct {
 	model, data string
+	params      string
 	k, method   string
 	proposal    string
 	binarize    string
@@ -59,25 +60,30 @@ Each row is averaged over the data points. When the model has an exact log p(x)
 (linear-Gaussian, mixtures) the table shows each estimate's error against it.
 
 With no --model, the embedded default linear-Gaussian model and data are used.
+With a model registered by the program (a ppl model and guide, see
+cli.RegisterModel), the proposal is the model's guide, --params names the
+parameters fitted by the fit command, and the data default to the model's own.
 With a VAE checkpoint, the proposal is the encoder's q(z|x) and the data are
 test images (binarised once with a fixed seed for a Bernoulli likelihood, the
 same binarisation train-vae uses for its test score).`,
 		Example: `  vitool estimate-px
   vitool estimate-px --k 1,100,10000 --method prior,is --proposal exact
   vitool estimate-px --model model.json --data points.csv --json
-  vitool estimate-px --model run/model.safetensors --n 100 --k 1,100,5000`,
+  vitool estimate-px --model run/model.safetensors --n 100 --k 1,100,5000
+  mytool estimate-px --model mixture --params fitted.safetensors   # a registered model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEstimate(g, f, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "", "model: a JSON spec (family linear-gaussian or gaussian-mixture), a VAE checkpoint (.safetensors) or a train-vae run directory; default: the embedded linear-Gaussian model")
+	fl.StringVar(&f.model, "model", "", "model: a JSON spec (family linear-gaussian or gaussian-mixture), a VAE checkpoint (.safetensors), a train-vae run directory, or the name of a model registered by the program (see the models command); default: the embedded linear-Gaussian model")
+	fl.StringVar(&f.params, "params", "", "parameters of a registered model: a safetensors file written by fit (default: the model's initial parameters)")
 	fl.StringVar(&f.data, "data", "", "data: a file (CSV, NPY, IDX, .amat), an MNIST-style directory (its test split is used) or embedded:NAME; default: the embedded data of the default model, the embedded MNIST test images for a VAE, or --n points drawn from the model")
 	fl.StringVar(&f.binarize, "binarize", "auto", "binarise the data once with a fixed seed: auto (for a Bernoulli VAE on non-binary data), fixed or none")
 	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K")
 	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae")
-	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior) or prior")
+	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior), guide (a registered model's) or prior")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same numbers on any number of cores")
 	fl.IntVar(&f.reps, "reps", 32, "independent replicates averaged by the iwae bound")
 	fl.IntVar(&f.n, "n", 0, "number of data points to use (0: all; 100 images for a VAE; 5 points drawn from a model given without --data)")
@@ -124,7 +130,7 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 		return err
 	}
 	if _, err := parseChoices("--proposal", f.proposal, proposalNames); err != nil || f.proposal == "" {
-		return usagef("--proposal: unknown value %q (want one of auto, encoder, fitted, exact, prior)", f.proposal)
+		return usagef("--proposal: unknown value %q (want one of %s)", f.proposal, strings.Join(proposalNames, ", "))
 	}
 	if f.reps < 1 {
 		return usagef("--reps: %d is not a positive integer", f.reps)
@@ -139,7 +145,7 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 		return usagef("--plot: %s: unsupported format %q (want .png, .svg or .pdf)", f.plot, ext)
 	}
 
-	in, err := loadEstimateInput(f)
+	in, err := loadEstimateInput(f, log)
 	if err != nil {
 		return err
 	}
@@ -147,11 +153,17 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 	log.Info().Str("model", in.modelName).Int("latent_dim", m.LatentDim()).Int("data_dim", m.DataDim()).
 		Int("points", len(xs)).Str("data", in.dataName).Msg("loaded")
 
-	q, qname, err := chooseProposal(f.proposal, m, methods)
+	var q proposalFunc
+	var qname string
+	if in.pointModels != nil {
+		qname, err = guideProposal(f.proposal, methods)
+	} else {
+		q, qname, err = chooseProposal(f.proposal, m, methods)
+	}
 	if err != nil {
 		return err
 	}
-	var exact []float64
+	exact := in.exact
 	if ev, ok := m.(latent.Evidencer); ok {
 		exact = make([]float64, len(xs))
 		for i, x := range xs {
@@ -194,11 +206,17 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 					Workers:  w,
 					Progress: bar.add,
 				}
-				var qx dist.Distribution
-				if q != nil {
+				mx, qx := m, dist.Distribution(nil)
+				switch {
+				case in.pointModels != nil:
+					mx, qx = in.pointModels[i], in.guides[i]
+					if qname == "prior" {
+						qx = mx.Prior()
+					}
+				case q != nil:
 					qx = q(x)
 				}
-				est, err := runMethod(meth, m, qx, x, k, f.reps, cfg)
+				est, err := runMethod(meth, mx, qx, x, k, f.reps, cfg)
 				if err != nil {
 					return est, fmt.Errorf("%s with K=%d on data point %d: %w", meth, k, i, err)
 				}
@@ -296,6 +314,23 @@ func runMethod(method string, m latent.Model, q dist.Distribution, x []float64, 
 		return mc.IWAE(m, q, x, k, reps, cfg)
 	}
 	panic("cli: unknown method " + method)
+}
+
+// guideProposal resolves --proposal for a registered model, whose proposal
+// is its guide (auto or guide) or its prior.
+func guideProposal(name string, methods []string) (string, error) {
+	for _, meth := range methods {
+		if meth == "elbo-kl" {
+			return "", usagef("--method: elbo-kl needs a closed-form KL between the whole guide and prior, which a registered model does not offer (use elbo)")
+		}
+	}
+	switch name {
+	case "auto", "guide":
+		return "guide", nil
+	case "prior":
+		return name, nil
+	}
+	return "", usagef("--proposal: a registered model has no %q proposal (it offers guide, prior)", name)
 }
 
 // proposalFunc returns q(z|x) for a data point.

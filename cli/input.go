@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rs/zerolog"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
 )
@@ -41,10 +43,21 @@ type estimateInput struct {
 	modelSource string // a path, or "embedded default"
 	dataName    string
 	points      [][]float64
+	// For a registered model: the model and the guide adapted to each data
+	// point, and the exact log p(x) per point when the model offers it.
+	pointModels []latent.Model
+	guides      []dist.Distribution
+	exact       []float64
 }
 
 // loadEstimateInput loads the model and data that the flags name.
-func loadEstimateInput(f *estimateFlags) (*estimateInput, error) {
+func loadEstimateInput(f *estimateFlags, log zerolog.Logger) (*estimateInput, error) {
+	if reg, ok := registeredModel(f.model); ok {
+		return loadRegisteredInput(f, reg, log)
+	}
+	if f.params != "" {
+		return nil, usagef("--params: only a registered model takes a parameter file; %q is not one (%s)", f.model, registeredList())
+	}
 	in := &estimateInput{}
 	if err := in.loadModel(f); err != nil {
 		return nil, err
@@ -101,6 +114,35 @@ func loadEstimateInput(f *estimateFlags) (*estimateInput, error) {
 		in.points = append(in.points, ds.Float64Row(nil, i))
 	}
 	return in, nil
+}
+
+// loadRegisteredInput loads a registered model, its parameters and data.
+func loadRegisteredInput(f *estimateFlags, reg Model, log zerolog.Logger) (*estimateInput, error) {
+	r, err := loadRegistered(reg, f.params, f.data, true, f.n, log)
+	if err != nil {
+		return nil, err
+	}
+	in := &estimateInput{modelName: reg.Name, modelSource: r.source, dataName: r.dataName, points: r.points}
+	if in.pointModels, in.guides, err = r.adapt(); err != nil {
+		return nil, err
+	}
+	in.model = in.pointModels[0]
+	if reg.Exact != nil {
+		in.exact = make([]float64, len(r.points))
+		for i, x := range r.points {
+			in.exact[i] = reg.Exact(r.store, x)
+		}
+	}
+	return in, nil
+}
+
+// registeredList names the registered models for error messages.
+func registeredList() string {
+	names := registeredNames()
+	if len(names) == 0 {
+		return "this program registers no models"
+	}
+	return "registered: " + strings.Join(names, ", ")
 }
 
 // loadModel reads --model: a VAE checkpoint (a .safetensors file, or a run

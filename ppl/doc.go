@@ -78,6 +78,18 @@
 // Carlo noise of any estimator; the tests check the estimators against exact
 // gradients of closed-form objectives.
 //
+// # Data sets
+//
+// SVI fits on a data set: a Model describes one data point, the points are
+// independent given the parameters (a plate over the data, as in Pyro), and
+// each step averages the gradients of a minibatch of points drawn from a
+// fresh permutation per epoch. The objective is then the bound per data
+// point, and the guide is amortised: it computes q(z|x) from x with shared
+// parameters. A latent shared by all points (a global weight vector) needs a
+// model whose x is the whole data set, fitted as one point. Per-point
+// gradients run in parallel, on copies of the ParamStore, and are summed in
+// batch order, so the numbers do not depend on the number of workers.
+//
 // # Automatic guides
 //
 // AutoNormal (mean-field) and AutoMultivariateNormal (full-rank) build a

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/latent"
+	"github.com/vitool/vitool/ppl"
+)
+
+// registeredRun is a registered model with its parameters and data, as fit
+// and estimate-px use it.
+type registeredRun struct {
+	reg      Model
+	store    *ppl.ParamStore
+	source   string // the --params file, or "initial parameters"
+	data     *dataset.Dataset
+	dataName string
+	points   [][]float64
+}
+
+// loadRegistered prepares the registered model reg: the parameters from
+// paramsPath (none: the initial values the model and guide register), and
+// the data that dataSpec names (none: reg.Data), its test split when test is
+// set and there is one, at most n points (0: all). It checks model and guide
+// against each other on the first point.
+func loadRegistered(reg Model, paramsPath, dataSpec string, test bool, n int, log zerolog.Logger) (*registeredRun, error) {
+	r := &registeredRun{reg: reg, store: ppl.NewParamStore(), source: "initial parameters"}
+	if paramsPath != "" {
+		if err := r.store.Load(paramsPath); err != nil {
+			return nil, usagef("--params: %v", err)
+		}
+		r.source = paramsPath
+	}
+	switch {
+	case dataSpec != "":
+		sp, err := openData("--data", dataSpec)
+		if err != nil {
+			return nil, err
+		}
+		r.data = sp.Train
+		if test && sp.Test != nil {
+			r.data = sp.Test
+		}
+		r.dataName = r.data.Name
+	case reg.Data != nil:
+		ds, err := reg.Data()
+		if err != nil {
+			return nil, fmt.Errorf("model %q: its default data: %w", reg.Name, err)
+		}
+		r.data, r.dataName = ds, "default data of "+reg.Name
+	default:
+		return nil, usagef("--data is required: model %q has no default data", reg.Name)
+	}
+	if reg.DataDim > 0 && r.data.D != reg.DataDim {
+		return nil, usagef("--data: %s has %d values per point, model %q wants %d", r.dataName, r.data.D, reg.Name, reg.DataDim)
+	}
+	if n > 0 {
+		r.data = r.data.Head(min(n, r.data.N))
+	}
+	if r.data.N == 0 {
+		return nil, usagef("--data: %s has no data points", r.dataName)
+	}
+	if err := checkValues("--data", r.data, ""); err != nil {
+		return nil, err
+	}
+	for i := range r.data.N {
+		r.points = append(r.points, r.data.Float64Row(nil, i))
+	}
+	// One run on the first point registers the parameters that --params did
+	// not set and finds misuse in model or guide.
+	if _, _, _, err := ppl.LogWeights(reg.Model, reg.Guide, r.store, r.points[0], 1, rand.New(rand.NewPCG(0, 0))); err != nil {
+		if paramsPath != "" && errors.Is(err, ppl.ErrShape) {
+			return nil, usagef("--params: %s does not fit model %q: %v", paramsPath, reg.Name, err)
+		}
+		return nil, fmt.Errorf("model %q on data point 1: %w", reg.Name, err)
+	}
+	if paramsPath == "" {
+		log.Warn().Str("model", reg.Name).Msg("no --params: using the model's initial parameters")
+	}
+	return r, nil
+}
+
+// adapt returns, for every data point, the model as a latent.Model and the
+// guide as its proposal.
+func (r *registeredRun) adapt() ([]latent.Model, []dist.Distribution, error) {
+	ms := make([]latent.Model, len(r.points))
+	qs := make([]dist.Distribution, len(r.points))
+	for i, x := range r.points {
+		m, err := ppl.AsModel(r.reg.Model, r.store, x)
+		if err != nil {
+			return nil, nil, fmt.Errorf("model %q on data point %d: %w", r.reg.Name, i+1, err)
+		}
+		q, err := ppl.AsProposal(r.reg.Guide, m, x)
+		if err != nil {
+			return nil, nil, fmt.Errorf("model %q on data point %d: %w", r.reg.Name, i+1, err)
+		}
+		ms[i], qs[i] = m, q
+	}
+	return ms, qs, nil
+}
