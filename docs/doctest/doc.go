@@ -2,8 +2,8 @@
 // own, only tests:
 //
 //   - TestDocCommands runs every vitool command shown in the fenced sh blocks
-//     of README.md, docs/*.md and examples/README.md against a freshly built
-//     binary, and fails when one exits with an error;
+//     of README.md, docs/*.md, examples/README.md and examples/*/README.md
+//     against a freshly built binary, and fails when one exits with an error;
 //   - TestCLIReference fails when docs/cli.md differs from what
 //     "go run ./internal/gendocs" generates from the command definitions.
 //
@@ -11,8 +11,10 @@
 //
 // A command is a line of a ```sh (or ```bash) block that starts with
 // "go run ./cmd/vitool" or "vitool" (a leading "$ " is ignored, and a line
-// ending in a backslash continues on the next). The test replaces the
-// prefix by the built binary and runs the line with sh, so redirections
+// ending in a backslash continues on the next), or with "go run
+// ./examples/EXAMPLE/cmd/NAME": a user's own program built on package cli,
+// which has vitool's commands plus the models it registers. The test
+// replaces the prefix by the built binary and runs the line with sh, so redirections
 // work; other lines (go test, comments, …) are shown to the reader but not
 // run. The commands of one Markdown file run in order, in one temporary
 // directory that holds symbolic links to the repository's top-level files

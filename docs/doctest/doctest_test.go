@@ -19,7 +19,7 @@ import (
 
 // docFiles are the Markdown files whose commands are run, as glob patterns
 // relative to the repository root.
-var docFiles = []string{"README.md", "docs/*.md", "examples/README.md"}
+var docFiles = []string{"README.md", "docs/*.md", "examples/README.md", "examples/*/README.md"}
 
 // commandTimeout bounds a single command; the documented commands take
 // seconds.
@@ -154,7 +154,12 @@ type command struct {
 	sub    string // the subcommand ("" for the root command)
 	skip   string // reason to skip, if any
 	exit   int    // expected exit code
+	prog   string // a user program built on package cli ("./examples/…/cmd/NAME"), "" for vitool
 }
+
+// userProgRE matches "go run" of a user's own program built on package cli,
+// which has vitool's commands plus the models it registers.
+var userProgRE = regexp.MustCompile(`^go run (\./examples/[A-Za-z0-9_.-]+/cmd/([A-Za-z0-9_-]+))`)
 
 // lineAnnotationRE matches a trailing "# doctest: skip (reason)" or
 // "# doctest: exit N" comment.
@@ -195,8 +200,12 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 				text = strings.TrimSpace(strings.TrimSuffix(text, `\`)) + " " + strings.TrimSpace(b.lines[i])
 			}
 			text = strings.TrimPrefix(text, "$ ")
-			var rest string
+			var rest, prog, name string
 			switch {
+			case userProgRE.MatchString(text):
+				m := userProgRE.FindStringSubmatch(text)
+				prog, name = m[1], m[2]
+				rest = strings.TrimPrefix(text, m[0])
 			case strings.HasPrefix(text, "go run ./cmd/vitool"):
 				rest = strings.TrimPrefix(text, "go run ./cmd/vitool")
 			case strings.HasPrefix(text, "vitool"):
@@ -207,7 +216,7 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
 				continue // e.g. "vitoolx"
 			}
-			c := command{line: start, text: text, skip: blockSkip}
+			c := command{line: start, text: text, skip: blockSkip, prog: prog}
 			if m := lineAnnotationRE.FindStringSubmatch(text); m != nil {
 				if m[3] != "" {
 					c.exit, _ = strconv.Atoi(m[3])
@@ -217,7 +226,10 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 				c.text = strings.TrimSpace(strings.TrimSuffix(text, m[0]))
 				rest = strings.TrimSpace(strings.TrimSuffix(rest, m[0]))
 			}
-			c.script = strings.TrimSpace("vitool " + strings.TrimSpace(rest))
+			if name == "" {
+				name = "vitool"
+			}
+			c.script = strings.TrimSpace(name + " " + strings.TrimSpace(rest))
 			c.sub = subcommand(strings.Fields(rest))
 			cmds = append(cmds, c)
 		}
@@ -313,9 +325,29 @@ func runFile(t *testing.T, rel string, cmds []command, files map[string]string) 
 			case c.sub != "" && !registered[c.sub]:
 				t.Fatalf("%s:%d: %s\n    vitool has no %q command", rel, c.line, c.text, c.sub)
 			}
+			if c.prog != "" {
+				buildProgram(t, c.prog)
+			}
 			runCommand(t, rel, work, c)
 		})
 	}
+}
+
+// built records the user programs already built into binDir.
+var built = map[string]bool{}
+
+// buildProgram builds the user program at the repository path prog (a main
+// package) into binDir, once.
+func buildProgram(t *testing.T, prog string) {
+	if built[prog] {
+		return
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(binDir, filepath.Base(prog)), prog)
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", prog, err, out)
+	}
+	built[prog] = true
 }
 
 // newWorkDir returns a temporary directory holding symbolic links to the

@@ -20,6 +20,8 @@ func TestExtractCommands(t *testing.T) {
 		"vitool bench-px  # doctest: skip (slow: minutes)",
 		"vitool estimate-px --proposal nope  # doctest: exit 2",
 		"vitool help train-vae",
+		"go run ./examples/08-x/cmd/mytool fit --model m --out p.safetensors",
+		"go run ./examples/08-x/main.go",
 		"```",
 		"",
 		"<!-- doctest: skip (slow: full MNIST) -->",
@@ -49,7 +51,8 @@ func TestExtractCommands(t *testing.T) {
 		{line: 10, text: "vitool bench-px", script: "vitool bench-px", sub: "bench-px", skip: "slow: minutes"},
 		{line: 11, text: "vitool estimate-px --proposal nope", script: "vitool estimate-px --proposal nope", sub: "estimate-px", exit: 2},
 		{line: 12, text: "vitool help train-vae", script: "vitool help train-vae", sub: "train-vae"},
-		{line: 18, text: "vitool train-vae --epochs 100", script: "vitool train-vae --epochs 100", sub: "train-vae", skip: "slow: full MNIST"},
+		{line: 13, text: "go run ./examples/08-x/cmd/mytool fit --model m --out p.safetensors", script: "mytool fit --model m --out p.safetensors", sub: "fit", prog: "./examples/08-x/cmd/mytool"},
+		{line: 20, text: "vitool train-vae --epochs 100", script: "vitool train-vae --epochs 100", sub: "train-vae", skip: "slow: full MNIST"},
 	}
 	if !reflect.DeepEqual(cmds, want) {
 		t.Errorf("commands:\n got %+v\nwant %+v", cmds, want)
