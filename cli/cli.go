@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -35,9 +36,20 @@ func usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
+// programName names the program in help texts and error messages: "vitool",
+// or the name of a user's own program that calls Main.
+var programName = "vitool"
+
 // Main runs vitool with the process's arguments and standard streams, stops
-// cleanly on SIGINT or SIGTERM, and exits with Run's exit code.
+// cleanly on SIGINT or SIGTERM, and exits with Run's exit code. Called from a
+// user's own program (see RegisterModel), it names that program in help texts
+// and error messages.
 func Main() {
+	if len(os.Args) > 0 {
+		if name := filepath.Base(os.Args[0]); name != "" && name != "." {
+			programName = name
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -54,7 +66,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "vitool: %v\n", err)
+	fmt.Fprintf(stderr, "%s: %v\n", programName, err)
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return ExitUsage
@@ -71,7 +83,7 @@ type globalFlags struct {
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
-		Use:   "vitool",
+		Use:   programName,
 		Short: "Latent-variable models and variational inference",
 		Long: `vitool estimates the marginal likelihood log p(x) of latent-variable models
 by naive Monte Carlo, importance sampling, the ELBO and the IWAE bound, and

@@ -227,6 +227,6 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 	if err := t.Render(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "next: estimate-px --model %s --params %s\n", reg.Name, shellQuote(f.out))
+	_, err = fmt.Fprintf(stdout, "next: %s estimate-px --model %s --params %s\n", programName, reg.Name, shellQuote(f.out))
 	return err
 }

@@ -77,7 +77,7 @@ func TestFitThenEstimate(t *testing.T) {
 		t.Fatalf("fit: exit %d, stderr:\n%s", code, errOut)
 	}
 	t.Log("\n" + out)
-	for _, want := range []string{"shift", "1500", "next: estimate-px --model shift --params"} {
+	for _, want := range []string{"shift", "1500", "next: vitool estimate-px --model shift --params"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fit output lacks %q:\n%s", want, out)
 		}
