@@ -25,6 +25,10 @@ var estimateMethods = []string{"prior", "is", "elbo", "elbo-kl", "iwae"}
 // a method from --method never changes another method's numbers.
 var methodIDs = map[string]uint64{"prior": 1, "is": 2, "elbo": 3, "elbo-kl": 4, "iwae": 5}
 
+// registeredKs is the default --k for a registered model: its traced runs
+// are slower than the built-in models', and its data sets larger.
+const registeredKs = "1,10,100,1000"
+
 // Proposal names accepted by --proposal.
 var proposalNames = []string{"auto", "encoder", "fitted", "exact", "guide", "prior"}
 
@@ -73,6 +77,9 @@ same binarisation train-vae uses for its test score).`,
   mytool estimate-px --model mixture --params fitted.safetensors   # a registered model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, ok := registeredModel(f.model); ok && !cmd.Flags().Changed("k") {
+				f.k = registeredKs
+			}
 			return runEstimate(g, f, stdout, stderr)
 		},
 	}
@@ -81,7 +88,7 @@ same binarisation train-vae uses for its test score).`,
 	fl.StringVar(&f.params, "params", "", "parameters of a registered model: a safetensors file written by fit (default: the model's initial parameters)")
 	fl.StringVar(&f.data, "data", "", "data: a file (CSV, NPY, IDX, .amat), an MNIST-style directory (its test split is used) or embedded:NAME; default: the embedded data of the default model, the embedded MNIST test images for a VAE, or --n points drawn from the model")
 	fl.StringVar(&f.binarize, "binarize", "auto", "binarise the data once with a fixed seed: auto (for a Bernoulli VAE on non-binary data), fixed or none")
-	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K")
+	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K (for a registered model: "+registeredKs+")")
 	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae")
 	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior), guide (a registered model's) or prior")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same numbers on any number of cores")
