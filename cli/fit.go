@@ -22,7 +22,7 @@ type fitFlags struct {
 	workers, window          int
 	lr, tol                  float64
 	seed                     uint64
-	force, json              bool
+	force, json, enumerate   bool
 }
 
 var (
@@ -41,7 +41,8 @@ variational inference: Adam steps up the ELBO or the IWAE bound, averaged over
 minibatches of the data, with the chosen gradient estimator:
 
   standard  reparameterisation for continuous sites, score function with a
-            baseline for discrete ones (ELBO or IWAE)
+            baseline for discrete ones (ELBO or IWAE), or with --enumerate a
+            sum over the discrete sites' values (ELBO)
   stl       sticking the landing (ELBO; continuous guides only)
   dreg      doubly reparameterised gradients (IWAE; continuous guides only)
 
@@ -65,6 +66,7 @@ number of cores.`,
 	fl.BoolVar(&f.force, "force", false, "overwrite --out if it exists")
 	fl.StringVar(&f.bound, "bound", "elbo", "objective: elbo or iwae")
 	fl.StringVar(&f.estimator, "estimator", "standard", "gradient estimator: standard, stl (elbo) or dreg (iwae)")
+	fl.BoolVar(&f.enumerate, "enumerate", false, "sum over the values of the guide's discrete sites instead of sampling them (elbo, standard)")
 	fl.IntVar(&f.k, "k", 8, "particles per data point and step (the IWAE bound's K)")
 	fl.IntVar(&f.steps, "steps", 2000, "largest number of Adam steps")
 	fl.IntVar(&f.batch, "batch", 32, "data points per step (0: all)")
@@ -91,7 +93,10 @@ func (f *fitFlags) objective() (ppl.Objective, error) {
 	if f.k < 1 {
 		return ppl.Objective{}, usagef("--k: %d is not a positive integer", f.k)
 	}
-	obj := ppl.Objective{Bound: b, Estimator: e, K: f.k}
+	if f.enumerate && (b != ppl.BoundELBO || e != ppl.Standard) {
+		return ppl.Objective{}, usagef("--enumerate: needs --bound elbo and --estimator standard (got %s and %s)", f.bound, f.estimator)
+	}
+	obj := ppl.Objective{Bound: b, Estimator: e, K: f.k, Enumerate: f.enumerate}
 	if err := obj.Validate(); err != nil {
 		return obj, usagef("--estimator %s with --bound %s: %v", f.estimator, f.bound, strings.TrimPrefix(err.Error(), "ppl: "))
 	}

@@ -22,6 +22,7 @@ type Bernoulli struct {
 
 var (
 	_ Distribution = Bernoulli{}
+	_ Enumerator   = Bernoulli{}
 	_ Entropier    = Bernoulli{}
 )
 
@@ -34,6 +35,30 @@ func (b Bernoulli) dims() (n, d int) {
 
 // Dim returns the number of columns of Logits.
 func (b Bernoulli) Dim() int { _, d := b.dims(); return d }
+
+// maxEnumDim is the largest Dim that Bernoulli enumerates (2^20 events).
+const maxEnumDim = 20
+
+// Support returns 2^Dim, the number of binary vectors. It panics for Dim
+// above 20.
+func (b Bernoulli) Support() int {
+	d := b.Dim()
+	if d > maxEnumDim {
+		panic(fmt.Sprintf("dist: Bernoulli.Support: %d dimensions give 2^%d events, more than enumeration allows (Dim ≤ %d)", d, d, maxEnumDim))
+	}
+	return 1 << d
+}
+
+// Event stores binary vector i in dst: dst[j] is bit j of i. It panics if
+// i is outside [0, Support()) or len(dst) != Dim().
+func (b Bernoulli) Event(dst []float64, i int) {
+	if n := b.Support(); i < 0 || i >= n || len(dst) != b.Dim() {
+		panic(fmt.Sprintf("dist: Bernoulli.Event(len %d, %d) with Dim %d", len(dst), i, b.Dim()))
+	}
+	for j := range dst {
+		dst[j] = float64((i >> j) & 1)
+	}
+}
 
 // Len returns the number of rows of Logits.
 func (b Bernoulli) Len() int { n, _ := b.dims(); return n }

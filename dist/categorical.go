@@ -28,6 +28,7 @@ type Categorical struct {
 var (
 	_ Distribution = Categorical{}
 	_ Entropier    = Categorical{}
+	_ Enumerator   = Categorical{}
 )
 
 func (c Categorical) dims() (n, k int) {
@@ -45,6 +46,18 @@ func (c Categorical) Len() int { n, _ := c.dims(); return n }
 
 // K returns the number of classes, the number of columns of Logits.
 func (c Categorical) K() int { _, k := c.dims(); return k }
+
+// Support returns K: the events are the classes 0, …, K−1.
+func (c Categorical) Support() int { return c.K() }
+
+// Event stores class i in dst[0]. It panics if i is not a class or
+// len(dst) != 1.
+func (c Categorical) Event(dst []float64, i int) {
+	if k := c.K(); i < 0 || i >= k || len(dst) != 1 {
+		panic(fmt.Sprintf("dist: Categorical.Event(len %d, %d) with K = %d", len(dst), i, k))
+	}
+	dst[0] = float64(i)
+}
 
 // classLogProb returns l[x] − lse for a class index x; see Categorical for
 // the handling of invalid indices.

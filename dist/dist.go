@@ -56,3 +56,13 @@ type Entropier interface {
 	// is nil a new slice of length Len() is allocated.
 	Entropy(dst []float64) []float64
 }
+
+// Enumerator is a discrete distribution whose events can be listed, for
+// summing over them exactly instead of sampling (enumeration).
+type Enumerator interface {
+	Distribution
+	// Support returns the number of events of one member.
+	Support() int
+	// Event stores event i ∈ [0, Support()) in dst, of length Dim().
+	Event(dst []float64, i int)
+}

@@ -67,6 +67,13 @@
 //   - DReG: the doubly reparameterised gradient (Tucker, Lawson, Gu and
 //     Maddison 2018) for the guide's parameters under IWAE.
 //
+// With Objective.Enumerate, the ELBO sums over the joint values of the
+// guide's discrete sites (each a dist.Enumerator) instead of sampling them:
+// every particle is run once per combination and weighted by its guide
+// probability, so the discrete sites add no score-function noise (Pyro's
+// enumeration in the guide). It costs a factor of the number of
+// combinations, at most MaxEnumeration.
+//
 // The derivative of each log-weight with respect to one scalar parameter costs
 // two runs of the guide and the model on all K particles (three runs of the
 // guide for STL and DReG), so a gradient costs O(P) runs for P scalar

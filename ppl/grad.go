@@ -55,6 +55,13 @@ type Objective struct {
 	// NoBaseline turns off the baselines of the score-function terms of
 	// discrete guide sites (for comparison: it increases their variance).
 	NoBaseline bool
+	// Enumerate sums over the joint values of the guide's discrete sites
+	// instead of sampling them (BoundELBO with Standard only): each of the K
+	// particles is run once per combination, weighted by its probability
+	// under the guide, so the discrete sites contribute no score-function
+	// noise. Every discrete guide site must be a dist.Enumerator, with at
+	// most MaxEnumeration combinations in all.
+	Enumerate bool
 }
 
 // Validate returns an error for an unsupported combination of fields.
@@ -72,6 +79,8 @@ func (o Objective) Validate() error {
 		return fmt.Errorf("ppl: unknown estimator %d", o.Estimator)
 	case o.AnalyticKL && (o.Bound != BoundELBO || o.Estimator != Standard):
 		return errors.New("ppl: AnalyticKL needs the ELBO with the Standard estimator")
+	case o.Enumerate && (o.Bound != BoundELBO || o.Estimator != Standard || o.AnalyticKL):
+		return errors.New("ppl: Enumerate needs the ELBO with the Standard estimator, without AnalyticKL")
 	}
 	return nil
 }
@@ -93,7 +102,13 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 	if err := obj.Validate(); err != nil {
 		return math.NaN(), nil, err
 	}
-	g0, err := RunGuide(guide, store, x, obj.K, rnd)
+	var g0 *Trace
+	var err error
+	if obj.Enumerate {
+		g0, err = runEnumerated(guide, store, x, obj.K, rnd)
+	} else {
+		g0, err = RunGuide(guide, store, x, obj.K, rnd)
+	}
 	if err != nil {
 		return math.NaN(), nil, err
 	}
@@ -120,15 +135,29 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 		}
 	}
 	f0 := terms(g0, m0, obj.AnalyticKL)
-	k := obj.K
+	k := g0.K
 
 	// Per-particle weights of the pathwise (A), score (S) and stopped (T)
 	// derivatives, and the value.
 	var value float64
 	var wA, wT []float64
 	wS := make([]float64, k)
-	switch obj.Bound {
-	case BoundELBO:
+	switch {
+	case obj.Enumerate:
+		// The value is (1/K) Σ_p q(c_p) f_p over the K·combos particles p,
+		// and its derivative (1/K) Σ_p q(c_p) (∂f_p + f_p ∂log q(c_p)).
+		wA = make([]float64, k)
+		for p, lq := range discreteLogQ(g0) {
+			q := math.Exp(lq) / float64(obj.K)
+			if q == 0 {
+				continue // an impossible combination, whatever f_p is
+			}
+			value += q * f0[p]
+			wA[p] = q
+			wS[p] = q * f0[p]
+		}
+		wT = wA
+	case obj.Bound == BoundELBO:
 		value = mean(f0)
 		wA = constSlice(k, 1/float64(k))
 		wT = wA
@@ -139,7 +168,7 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 			}
 			wS[i] = (f0[i] - b) / float64(k)
 		}
-	case BoundIWAE:
+	case obj.Bound == BoundIWAE:
 		value = logspace.LogSumExp(f0) - math.Log(float64(k))
 		wA = make([]float64, k)
 		wT = make([]float64, k)
@@ -183,7 +212,9 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 				for q := range k {
 					if obj.Estimator == STL || obj.Estimator == DReG {
 						s += wt[q] * d.t[q]
-					} else {
+					} else if wA[q] != 0 || wS[q] != 0 {
+						// A particle of weight zero (an impossible
+						// enumerated combination) may have a NaN derivative.
 						s += wA[q]*d.a[q] + wS[q]*d.s[q]
 					}
 				}

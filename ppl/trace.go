@@ -136,6 +136,10 @@ var (
 	// ErrStructure: a re-run of a function visited other sites than the
 	// run it replays.
 	ErrStructure = errors.New("ppl: the sites changed between runs")
+	// ErrNotEnumerable: enumeration was asked for a discrete guide site
+	// whose distribution is not a dist.Enumerator, or whose combinations
+	// are too many.
+	ErrNotEnumerable = errors.New("ppl: site cannot be enumerated")
 )
 
 // siteError carries a misuse error out of user code by panic; the runners
@@ -170,6 +174,9 @@ type Tracer struct {
 	// flat, when not nil, supplies the latent values when a model is run on
 	// a concatenated latent matrix (see AsModel).
 	flat *flatSource
+	// enum, when not nil, sets the values of discrete sites drawn in
+	// modeSample to the combinations it enumerates.
+	enum *enumPlan
 }
 
 // flatSource supplies latent values as column blocks of a matrix.
@@ -232,6 +239,8 @@ func (t *Tracer) Sample(name string, d dist.Distribution) *mat.Dense {
 		if r, ok := d.(dist.Reparameterizer); ok {
 			s.Eps = mat.NewDense(k, dim, nil)
 			r.RSample(s.Value, s.Eps, t.rnd)
+		} else if t.enum != nil {
+			t.enum.fill(s.Value, name, d)
 		} else {
 			d.Sample(s.Value, t.rnd)
 		}
