@@ -18,6 +18,7 @@ import (
 type fitFlags struct {
 	model, data, params, out string
 	bound, estimator         string
+	baseline                 string
 	steps, batch, k, n       int
 	workers, window          int
 	lr, tol                  float64
@@ -66,6 +67,7 @@ number of cores.`,
 	fl.BoolVar(&f.force, "force", false, "overwrite --out if it exists")
 	fl.StringVar(&f.bound, "bound", "elbo", "objective: elbo or iwae")
 	fl.StringVar(&f.estimator, "estimator", "standard", "gradient estimator: standard, stl (elbo) or dreg (iwae)")
+	fl.StringVar(&f.baseline, "baseline", "loo", "baseline of the score-function gradient of discrete guide sites: loo (leave-one-out over the K particles; none when K = 1), average (decaying average), linear (learned linear in x) or none")
 	fl.BoolVar(&f.enumerate, "enumerate", false, "sum over the values of the guide's discrete sites instead of sampling them (elbo, standard)")
 	fl.IntVar(&f.k, "k", 8, "particles per data point and step (the IWAE bound's K)")
 	fl.IntVar(&f.steps, "steps", 2000, "largest number of Adam steps")
@@ -97,6 +99,17 @@ func (f *fitFlags) objective() (ppl.Objective, error) {
 		return ppl.Objective{}, usagef("--enumerate: needs --bound elbo and --estimator standard (got %s and %s)", f.bound, f.estimator)
 	}
 	obj := ppl.Objective{Bound: b, Estimator: e, K: f.k, Enumerate: f.enumerate}
+	switch f.baseline {
+	case "loo":
+	case "average":
+		obj.Baseline = &ppl.AverageBaseline{}
+	case "linear":
+		obj.Baseline = &ppl.LinearBaseline{}
+	case "none":
+		obj.NoBaseline = true
+	default:
+		return ppl.Objective{}, usagef("--baseline: unknown value %q (want loo, average, linear or none)", f.baseline)
+	}
 	if err := obj.Validate(); err != nil {
 		return obj, usagef("--estimator %s with --bound %s: %v", f.estimator, f.bound, strings.TrimPrefix(err.Error(), "ppl: "))
 	}

@@ -193,6 +193,7 @@ func TestRegisteredBadInput(t *testing.T) {
 		{[]string{"fit", "--model", "shift", "--out", out, "--bound", "kl"}, `--bound: unknown value "kl"`},
 		{[]string{"fit", "--model", "shift", "--out", out, "--estimator", "stl", "--bound", "iwae"}, "STL estimator is for the ELBO"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--k", "0"}, "--k: 0"},
+		{[]string{"fit", "--model", "shift", "--out", out, "--baseline", "mean"}, `--baseline: unknown value "mean"`},
 		{[]string{"fit", "--model", "shift", "--out", out, "--enumerate", "--bound", "iwae"}, "--enumerate: needs --bound elbo"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--lr", "-1"}, "--lr"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--params", wrongShape}, "--params: " + wrongShape},

@@ -59,8 +59,10 @@
 //
 //   - Standard: the reparameterisation (pathwise) gradient for continuous
 //     sites plus, for discrete guide sites, the score-function (REINFORCE)
-//     term with a leave-one-out baseline (for IWAE, the VIMCO baseline of
-//     Mnih and Rezende 2016);
+//     term with a baseline: by default the leave-one-out baseline of the
+//     other particles (for IWAE, the VIMCO baseline of Mnih and Rezende
+//     2016), or a Baseline across steps (AverageBaseline, a decaying
+//     average; LinearBaseline, learned as a function of x);
 //   - STL: sticking the landing (Roeder, Wu and Duvenaud 2017) for the ELBO,
 //     which drops the score term ∂ log q_φ(z)/∂φ at fixed z and has zero
 //     variance when q is the exact posterior;

@@ -52,6 +52,9 @@ type Objective struct {
 	// model and guide distributions have a closed-form KL divergence in
 	// package dist by −KL(q‖p) (BoundELBO with Standard only).
 	AnalyticKL bool
+	// Baseline, if not nil, replaces the leave-one-out baseline of the
+	// score-function terms of discrete guide sites (see Baseline).
+	Baseline Baseline
 	// NoBaseline turns off the baselines of the score-function terms of
 	// discrete guide sites (for comparison: it increases their variance).
 	NoBaseline bool
@@ -81,6 +84,8 @@ func (o Objective) Validate() error {
 		return errors.New("ppl: AnalyticKL needs the ELBO with the Standard estimator")
 	case o.Enumerate && (o.Bound != BoundELBO || o.Estimator != Standard || o.AnalyticKL):
 		return errors.New("ppl: Enumerate needs the ELBO with the Standard estimator, without AnalyticKL")
+	case o.Baseline != nil && o.NoBaseline:
+		return errors.New("ppl: both a Baseline and NoBaseline")
 	}
 	return nil
 }
@@ -163,7 +168,10 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 		wT = wA
 		for i := range wS {
 			b := 0.0
-			if !obj.NoBaseline && k > 1 {
+			switch {
+			case obj.Baseline != nil:
+				b = obj.Baseline.Value(x)
+			case !obj.NoBaseline && k > 1:
 				b = (value*float64(k) - f0[i]) / float64(k-1)
 			}
 			wS[i] = (f0[i] - b) / float64(k)
@@ -178,7 +186,10 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 		}
 		for i := range wS {
 			b := 0.0
-			if !obj.NoBaseline && k > 1 {
+			switch {
+			case obj.Baseline != nil:
+				b = obj.Baseline.Value(x)
+			case !obj.NoBaseline && k > 1:
 				b = vimcoBaseline(f0, i)
 			}
 			wS[i] = value - b

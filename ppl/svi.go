@@ -66,6 +66,10 @@ type SVIResult struct {
 // vector, say) belongs in a model whose x is the whole data set, fitted with
 // one data point.
 //
+// A Baseline in cfg.Objective is updated after every step with the points'
+// estimates, in batch order, so that its values during a step do not depend
+// on the workers.
+//
 // The parameters are updated in store, in float32 precision (the precision
 // of vi.Adam). SVI stops after cfg.Steps steps or when the convergence check
 // fires, and returns an error if Gradient fails or an estimate is not finite;
@@ -155,6 +159,13 @@ func SVI(model Model, guide Guide, store *ParamStore, data [][]float64, cfg SVIC
 			if err != nil {
 				return 0, fmt.Errorf("data point %d: %w", idx[j], err)
 			}
+		}
+		if obj.Baseline != nil {
+			xs := make([][]float64, batch)
+			for j, i := range idx {
+				xs[j] = data[i]
+			}
+			obj.Baseline.Update(xs, vals)
 		}
 		for i := range gr {
 			clear(gr[i])
