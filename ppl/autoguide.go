@@ -44,6 +44,11 @@ func continuousLayout(name string, model Model, store *ParamStore, x []float64) 
 // The model is traced once at x to find its sites; AutoNormal returns an
 // error wrapping ErrNotReparameterizable if one is discrete, and any error of
 // that run.
+//
+// The guide's parameters do not depend on x: it approximates the posterior
+// of one data point, such as a model whose x is a whole data set with global
+// latents. For per-point latents fitted over many data points (SVI with a
+// plate over the data) write an amortised guide, which computes q(z|x) from x.
 func AutoNormal(model Model, store *ParamStore, x []float64) (Guide, error) {
 	layout, err := continuousLayout("AutoNormal", model, store, x)
 	if err != nil {
@@ -65,7 +70,8 @@ func AutoNormal(model Model, store *ParamStore, x []float64) (Guide, error) {
 // below the diagonal L equals it, on the diagonal L_ii = exp(auto.tril_ii),
 // and its upper triangle is unused. The joint draw is recorded as the
 // auxiliary site AuxSiteName, and each latent site takes its block of
-// columns. Errors are those of AutoNormal.
+// columns. Its errors and its scope (one data point) are those of
+// AutoNormal.
 func AutoMultivariateNormal(model Model, store *ParamStore, x []float64) (Guide, error) {
 	layout, err := continuousLayout("AutoMultivariateNormal", model, store, x)
 	if err != nil {
