@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -228,5 +229,28 @@ func TestRegisterModelPanics(t *testing.T) {
 			}()
 			RegisterModel(m)
 		}()
+	}
+}
+
+// TestFitInterruptSaves cancels the run's context, as Ctrl-C does: fit
+// finishes the step, saves the parameters reached and reports the interrupt.
+func TestFitInterruptSaves(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p.safetensors")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := Run(ctx, []string{"fit", "--model", "shift", "--out", p, "--steps", "1000", "--json", "--log-level", "warn"}, &out, &errb)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var res fitResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if !res.Stopped || res.Steps != 1 || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("interrupted %v after %d steps; stderr %q", res.Stopped, res.Steps, errb.String())
+	}
+	if err := ppl.NewParamStore().Load(p); err != nil {
+		t.Errorf("parameters not saved: %v", err)
 	}
 }
