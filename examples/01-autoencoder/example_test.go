@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun trains the autoencoders in fast mode and checks the example's
@@ -28,18 +28,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: test MSE %.4f, want in (0, 0.1)", r.Name, r.TestMSE)
 		}
 	}
-	if len(res.Figures) != 4 {
-		t.Fatalf("wrote %d figures, want 4", len(res.Figures))
-	}
-	for _, p := range res.Figures {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := png.DecodeConfig(f)
-		f.Close()
-		if err != nil || c.Width < 100 || c.Height < 50 {
-			t.Errorf("%s: %v, %d×%d", p, err, c.Width, c.Height)
-		}
+	if err := notebook.CheckPNGs(res.Figures, 4); err != nil {
+		t.Error(err)
 	}
 }

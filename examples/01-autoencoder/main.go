@@ -28,26 +28,19 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/vi"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a longer run
-	Out  string // folder for the figures; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 // size is the training budget.
 type size struct {
@@ -89,16 +82,11 @@ type results struct {
 }
 
 func main() {
+	const name = "01-autoencoder"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger networks, 100 epochs (several minutes)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "01-autoencoder"), "folder for the figures")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger networks, 100 epochs (several minutes)", "folder for the figures")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "01-autoencoder:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -140,7 +128,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		aes = append(aes, ae)
 	}
 
-	t := newTable(w, "code size", "loss", "train loss", "test loss", "test MSE", "test BCE (per pixel)")
+	t := notebook.NewTable(w, "code size", "loss", "train loss", "test loss", "test MSE", "test BCE (per pixel)")
 	for _, r := range res.Rows {
 		t.Append(fmt.Sprint(r.Code), r.Loss.String(), fmt.Sprintf("%.4f", r.TrainLoss), fmt.Sprintf("%.4f", r.TestLoss),
 			fmt.Sprintf("%.4f", r.TestMSE), fmt.Sprintf("%.4f", r.TestBCE))
@@ -233,19 +221,14 @@ func rows(m *mat.Dense, n int) [][]float64 {
 }
 
 func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dataset.Dataset, xTrain, xTest, codes2 *mat.Dense) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
 	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
 	gopt := figure.GridOptions{Pad: 2, Scale: 2}
-	var figs []string
 	grid := func(name string, images [][]float64, columns int) error {
-		path := filepath.Join(dir, name)
-		if err := figure.WritePNG(path, figure.Grid(images, shape, columns, gopt)); err != nil {
-			return err
-		}
-		figs = append(figs, path)
-		return nil
+		return figs.PNG(name, figure.Grid(images, shape, columns, gopt))
 	}
 
 	// Reconstructions: originals, then one row per autoencoder.
@@ -256,7 +239,7 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 	}
 	images, cols := figure.Rows(sets...)
 	if err := grid("reconstructions.png", images, cols); err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 
 	// Random codes for the code-8 BCE autoencoder: two rows from N(0, I),
@@ -276,7 +259,7 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 		}
 	}
 	if err := grid("random_codes.png", rows(ae8.DecodeMean(z), 4*n), n); err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 
 	// The 2-D code space.
@@ -287,13 +270,11 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 		YLabel: "code 2",
 	})
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
-	path := filepath.Join(dir, "code_scatter.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return figs, err
+	if err := figs.Plot("code_scatter.png", p); err != nil {
+		return figs.Paths, err
 	}
-	figs = append(figs, path)
 
 	// A regular grid over the range of the codes, decoded.
 	const g = 15
@@ -306,12 +287,8 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 			zg.Set(r*g+c, 1, hi1-(hi1-lo1)*float64(r)/(g-1)) // top row = largest code 2, as in the scatter
 		}
 	}
-	path = filepath.Join(dir, "code_grid.png")
-	if err := figure.WritePNG(path, figure.Grid(rows(aes[0].DecodeMean(zg), g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
-		return figs, err
-	}
-	figs = append(figs, path)
-	return figs, nil
+	err = figs.PNG("code_grid.png", figure.Grid(rows(aes[0].DecodeMean(zg), g*g), shape, g, figure.GridOptions{Pad: 1}))
+	return figs.Paths, err
 }
 
 // minMax returns the smallest and largest value of v.
@@ -321,15 +298,4 @@ func minMax(v []float64) (lo, hi float64) {
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
 	}
 	return lo, hi
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
 }

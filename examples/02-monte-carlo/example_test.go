@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"image/png"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun runs the example in fast mode and checks what it claims: the error
@@ -55,29 +55,7 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	checkPNGs(t, res.Figures, 2)
-}
-
-// checkPNGs checks that want figures were written and are PNG images of a
-// sensible size.
-func checkPNGs(t *testing.T, paths []string, want int) {
-	t.Helper()
-	if len(paths) != want {
-		t.Fatalf("wrote %d figures, want %d: %v", len(paths), want, paths)
-	}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := png.DecodeConfig(f)
-		f.Close()
-		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			continue
-		}
-		if cfg.Width < 100 || cfg.Height < 100 {
-			t.Errorf("%s: %d×%d pixels, too small", p, cfg.Width, cfg.Height)
-		}
+	if err := notebook.CheckPNGs(res.Figures, 2); err != nil {
+		t.Error(err)
 	}
 }

@@ -25,26 +25,19 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a larger run (more K, more repeats)
-	Out  string // folder for the figures; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 // The model: D observed dimensions and noise σ are fixed; the latent
 // dimension d varies.
@@ -89,16 +82,11 @@ type results struct {
 }
 
 func main() {
+	const name = "02-monte-carlo"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger run: K up to 10⁷ and more repeats (minutes)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "02-monte-carlo"), "folder for the figures")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger run: K up to 10⁷ and more repeats (minutes)", "folder for the figures")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "02-monte-carlo:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 // settings returns the K values, repeats, dimensions and data points per
@@ -147,7 +135,7 @@ func run(cfg config, w io.Writer) (results, error) {
 	fmt.Fprintf(w, "Naive Monte Carlo on a linear-Gaussian model, D = %d, d = %d, σ = %g; exact log p(x) = %.3f\n",
 		dataDim, sweepDim, noiseStd, res.LogPX)
 	fmt.Fprintf(w, "(%d independent repeats per K)\n\n", reps)
-	t := newTable(w, "K", "mean log p̂", "spread (sd)", "mean |error|", "reported stderr", "ESS", "k̂")
+	t := notebook.NewTable(w, "K", "mean log p̂", "spread (sd)", "mean |error|", "reported stderr", "ESS", "k̂")
 	for _, r := range res.KRows {
 		t.Append(fmt.Sprint(r.K), f3(r.Mean), f3(r.Spread), f3(r.AbsErr), f3(r.StdErr), fmt.Sprintf("%.1f", r.ESS), f2(r.KHat))
 	}
@@ -185,7 +173,7 @@ func run(cfg config, w io.Writer) (results, error) {
 	}
 	fmt.Fprintf(w, "\nError against the latent dimension d (D = %d, σ = %g; %d points × %d repeats per cell)\n\n",
 		dataDim, noiseStd, points, reps/2+1)
-	t = newTable(w, "d", "log₁₀ posterior/prior volume", "K", "mean log p̂ − log p", "mean |error|", "ESS")
+	t = notebook.NewTable(w, "d", "log₁₀ posterior/prior volume", "K", "mean log p̂ − log p", "mean |error|", "ESS")
 	for _, r := range res.DimRows {
 		t.Append(fmt.Sprint(r.Dim), fmt.Sprintf("%.1f", r.PostVolume), fmt.Sprint(r.K), f3(r.Bias), f3(r.AbsErr), fmt.Sprintf("%.1f", r.ESS))
 	}
@@ -265,10 +253,10 @@ func summariseK(k int, ests []mc.Estimate, exact float64) kRow {
 }
 
 func writeFigures(dir string, res results, dimKs []int) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
-	var figs []string
 
 	// Estimate against K with the spread over repeats as a band.
 	s := figure.Series{Name: "naive MC: mean ± sd over repeats", Band: true, Points: true}
@@ -285,7 +273,7 @@ func writeFigures(dir string, res results, dimKs []int) ([]string, error) {
 		Refs:   []figure.RefLine{{Name: "exact log p(x)", Y: res.LogPX}},
 	})
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 	// K = 1 and 10 sit tens of nats below; keep the convergence visible by
 	// clipping the y axis at the lowest band edge with K ≥ 100.
@@ -300,11 +288,9 @@ func writeFigures(dir string, res results, dimKs []int) ([]string, error) {
 	if res.KRows[0].Mean < p.Y.Min {
 		p.Title.Text += "; small K lie below the plot (see the table)"
 	}
-	path := filepath.Join(dir, "estimate_vs_k.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return figs, err
+	if err := figs.Plot("estimate_vs_k.png", p); err != nil {
+		return figs.Paths, err
 	}
-	figs = append(figs, path)
 
 	// Error against d, one line per K.
 	var series []figure.Series
@@ -326,7 +312,7 @@ func writeFigures(dir string, res results, dimKs []int) ([]string, error) {
 		LegendLeft: true,
 	})
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 	var ticks []plot.Tick
 	for _, r := range res.DimRows {
@@ -335,32 +321,10 @@ func writeFigures(dir string, res results, dimKs []int) ([]string, error) {
 		}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	path = filepath.Join(dir, "error_vs_dim.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return figs, err
-	}
-	figs = append(figs, path)
-	return figs, nil
+	err = figs.Plot("error_vs_dim.png", p)
+	return figs.Paths, err
 }
 
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
-}
-
-func f3(v float64) string { return fnum("%.3f", v) }
-func f2(v float64) string { return fnum("%.2f", v) }
-
-// fnum formats v, or "–" for NaN.
-func fnum(format string, v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf(format, v)
-}
+// f3 and f2 format v with 3 or 2 decimals, or "–" for NaN.
+func f3(v float64) string { return notebook.Num("%.3f", v) }
+func f2(v float64) string { return notebook.Num("%.2f", v) }

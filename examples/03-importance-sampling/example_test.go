@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun runs the example in fast mode and checks its claims: importance
@@ -57,18 +57,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("mean-field at K=%d: mean %.4f, exact %.4f, spread %.4f", kmax, good.Mean, res.LogPX, good.Spread)
 	}
 
-	if len(res.Figures) != 3 {
-		t.Fatalf("wrote %d figures, want 3", len(res.Figures))
-	}
-	for _, p := range res.Figures {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := png.DecodeConfig(f)
-		f.Close()
-		if err != nil || c.Width < 100 || c.Height < 100 {
-			t.Errorf("%s: %v, %d×%d", p, err, c.Width, c.Height)
-		}
+	if err := notebook.CheckPNGs(res.Figures, 3); err != nil {
+		t.Error(err)
 	}
 }

@@ -32,27 +32,20 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a larger run (more K, more repeats)
-	Out  string // folder for the figures; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 // The model of example 02: D = 20 observed and d = 5 latent dimensions.
 const (
@@ -100,16 +93,11 @@ func (r results) find(prop string, k int) row {
 }
 
 func main() {
+	const name = "03-importance-sampling"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger run: K up to 10⁶ and more repeats")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "03-importance-sampling"), "folder for the figures")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger run: K up to 10⁶ and more repeats", "folder for the figures")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "03-importance-sampling:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -177,10 +165,10 @@ func run(cfg config, w io.Writer) (results, error) {
 	fmt.Fprintf(w, "Importance sampling on a linear-Gaussian model, D = %d, d = %d, σ = %g; exact log p(x) = %.4f\n",
 		dataDim, latentDim, noiseStd, res.LogPX)
 	fmt.Fprintf(w, "(%d independent repeats per cell; k̂ > 0.7 means the estimate cannot be trusted)\n\n", reps)
-	t := newTable(w, "proposal q", "K", "mean log p̂", "spread (sd)", "mean |error|", "ESS/K", "k̂")
+	t := notebook.NewTable(w, "proposal q", "K", "mean log p̂", "spread (sd)", "mean |error|", "ESS/K", "k̂")
 	for _, r := range res.Rows {
-		t.Append(r.Proposal, fmt.Sprint(r.K), fmt.Sprintf("%.4f", r.Mean), fnum("%.4f", r.Spread),
-			fmt.Sprintf("%.4f", r.AbsErr), fmt.Sprintf("%.3f", r.ESSFrac), fnum("%.2f", r.KHat))
+		t.Append(r.Proposal, fmt.Sprint(r.K), fmt.Sprintf("%.4f", r.Mean), notebook.Num("%.4f", r.Spread),
+			fmt.Sprintf("%.4f", r.AbsErr), fmt.Sprintf("%.3f", r.ESSFrac), notebook.Num("%.2f", r.KHat))
 	}
 	if err := t.Render(); err != nil {
 		return res, err
@@ -227,10 +215,10 @@ func logWeights(m latent.LinearGaussian, q dist.Distribution, x []float64, k int
 }
 
 func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64, proposals map[string]dist.Distribution, weightK int, seed uint64) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
-	var figs []string
 	save := func(name string, series []figure.Series, opt figure.LineOptions, yMin, yMax float64) error {
 		p, err := figure.LinePlot(series, opt)
 		if err != nil {
@@ -239,12 +227,7 @@ func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64,
 		if !math.IsNaN(yMin) {
 			p.Y.Min, p.Y.Max = yMin, yMax
 		}
-		path := filepath.Join(dir, name)
-		if err := figure.Save(path, p, 0, 0); err != nil {
-			return err
-		}
-		figs = append(figs, path)
-		return nil
+		return figs.Plot(name, p)
 	}
 
 	// Estimates against K, mean ± sd over repeats.
@@ -260,7 +243,7 @@ func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64,
 		}
 		series = append(series, s)
 	}
-	err := save("estimate_vs_k.png", series, figure.LineOptions{
+	err = save("estimate_vs_k.png", series, figure.LineOptions{
 		Title:  "Importance sampling: mean log p̂(x) ± sd over repeats (naive MC off scale at small K)",
 		XLabel: "K (samples)",
 		YLabel: "log p̂(x) (nats)",
@@ -268,7 +251,7 @@ func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64,
 		Refs:   []figure.RefLine{{Name: "exact log p(x)", Y: res.LogPX}},
 	}, res.LogPX-3, res.LogPX+0.5)
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 
 	// Sorted log-weights and the share of the largest ones, from one run
@@ -306,7 +289,7 @@ func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64,
 		LegendLeft: true,
 	}, -8, math.Ceil(top+0.5))
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 	err = save("weight_share.png", shareSeries, figure.LineOptions{
 		Title:      fmt.Sprintf("Share of the total weight in the n largest of %d weights", weightK),
@@ -316,7 +299,7 @@ func writeFigures(dir string, res results, m latent.LinearGaussian, x []float64,
 		LegendTop:  true,
 		LegendLeft: true,
 	}, 0, 1.02)
-	return figs, err
+	return figs.Paths, err
 }
 
 // meanSD returns the mean and sample standard deviation of v.
@@ -350,23 +333,4 @@ func logAdd(a, b float64) float64 {
 		return a
 	}
 	return a + math.Log1p(math.Exp(b-a))
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
-}
-
-// fnum formats v, or "–" for NaN.
-func fnum(format string, v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf(format, v)
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun runs the example in fast mode and checks its claims: the ELBO gap
@@ -70,15 +70,7 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	if len(res.Figures) != 1 {
-		t.Fatalf("wrote %d figures, want 1", len(res.Figures))
-	}
-	f, err := os.Open(res.Figures[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if c, err := png.DecodeConfig(f); err != nil || c.Width < 100 {
-		t.Errorf("%s: %v, %d×%d", res.Figures[0], err, c.Width, c.Height)
+	if err := notebook.CheckPNGs(res.Figures, 1); err != nil {
+		t.Error(err)
 	}
 }

@@ -31,26 +31,19 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a larger run (more replicates)
-	Out  string // folder for the figures; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 // The model of examples 02 and 03.
 const (
@@ -88,16 +81,11 @@ type results struct {
 }
 
 func main() {
+	const name = "04-elbo-iwae"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger run: more replicates, K up to 10⁴")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "04-elbo-iwae"), "folder for the figures")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger run: more replicates, K up to 10⁴", "folder for the figures")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "04-elbo-iwae:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -172,7 +160,7 @@ func run(cfg config, w io.Writer) (results, error) {
 	fmt.Fprintf(w, "ELBO gap against KL(q ‖ p(z|x)); linear-Gaussian model, D = %d, d = %d, σ = %g; exact log p(x) = %.4f\n",
 		dataDim, latentDim, noiseStd, res.LogPX)
 	fmt.Fprintf(w, "(Monte Carlo columns: %d draws, ± one standard error)\n\n", elboK)
-	t := newTable(w, "proposal q", "ELBO (closed form)", "mc.ELBO", "mc.ELBOAnalyticKL", "log p(x) − ELBO", "KL(q‖p(z|x))", "KL (Monte Carlo)")
+	t := notebook.NewTable(w, "proposal q", "ELBO (closed form)", "mc.ELBO", "mc.ELBOAnalyticKL", "log p(x) − ELBO", "KL(q‖p(z|x))", "KL (Monte Carlo)")
 	for _, g := range res.Gaps {
 		t.Append(g.Proposal, fmt.Sprintf("%.4f", g.ELBOExact), pm(g.ELBOMC.LogPX, g.ELBOMC.StdErr), pm(g.ELBOKL.LogPX, g.ELBOKL.StdErr),
 			fmt.Sprintf("%.4f", g.Gap), fmt.Sprintf("%.4f", g.KL), pm(g.KLMC, g.KLMCS))
@@ -186,7 +174,7 @@ func run(cfg config, w io.Writer) (results, error) {
 	for _, p := range res.Proposals {
 		header = append(header, p)
 	}
-	t = newTable(w, header...)
+	t = notebook.NewTable(w, header...)
 	for _, k := range ks {
 		line := []any{fmt.Sprint(k)}
 		for _, r := range res.IWAE {
@@ -237,7 +225,8 @@ func asMVN(q dist.Normal) (dist.MultivariateNormal, error) {
 }
 
 func writeFigure(dir string, res results) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
 	var series []figure.Series
@@ -265,28 +254,9 @@ func writeFigure(dir string, res results) ([]string, error) {
 		return nil, err
 	}
 	p.Y.Max = res.LogPX + 0.08*(res.LogPX-lo)
-	path := filepath.Join(dir, "bound_vs_k.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return nil, err
-	}
-	return []string{path}, nil
+	err = figs.Plot("bound_vs_k.png", p)
+	return figs.Paths, err
 }
 
-// pm formats v ± se.
-func pm(v, se float64) string {
-	if math.IsInf(se, 0) || math.IsNaN(se) {
-		return fmt.Sprintf("%.4f", v)
-	}
-	return fmt.Sprintf("%.4f ± %.4f", v, se)
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
-}
+// pm formats v ± se with four decimals.
+func pm(v, se float64) string { return notebook.PlusMinus(v, se, 4, 4) }

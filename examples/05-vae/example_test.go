@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"image/png"
-	"os"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun trains the VAEs and autoencoders in fast mode and checks the
@@ -32,18 +32,7 @@ func TestRun(t *testing.T) {
 	if !(real.MMD2 < ae.MMD2/2) {
 		t.Errorf("MMD² of real training digits %.4f not far below the AE's %.4f", real.MMD2, ae.MMD2)
 	}
-	if len(res.Figures) != 6 {
-		t.Fatalf("wrote %d figures, want 6", len(res.Figures))
-	}
-	for _, p := range res.Figures {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := png.DecodeConfig(f)
-		f.Close()
-		if err != nil || c.Width < 100 || c.Height < 50 {
-			t.Errorf("%s: %v, %d×%d", p, err, c.Width, c.Height)
-		}
+	if err := notebook.CheckPNGs(res.Figures, 6); err != nil {
+		t.Error(err)
 	}
 }

@@ -39,28 +39,21 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/vi"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a longer run
-	Out  string // folder for the figures; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 // size is the training budget.
 type size struct {
@@ -124,16 +117,11 @@ const (
 )
 
 func main() {
+	const name = "05-vae"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger networks, 150 epochs (many minutes)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "05-vae"), "folder for the figures")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger networks, 150 epochs (many minutes)", "folder for the figures")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "05-vae:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -167,7 +155,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		return res, err
 	}
 
-	t := newTable(w, "epoch", fmt.Sprintf("train ELBO, L=%d", sz.latent), fmt.Sprintf("test ELBO, L=%d", sz.latent), "train ELBO, L=2", "test ELBO, L=2")
+	t := notebook.NewTable(w, "epoch", fmt.Sprintf("train ELBO, L=%d", sz.latent), fmt.Sprintf("test ELBO, L=%d", sz.latent), "train ELBO, L=2", "test ELBO, L=2")
 	for i, r := range res.Curve {
 		t.Append(fmt.Sprint(r.Epoch), fmt.Sprintf("%.2f", r.TrainELBO), fmt.Sprintf("%.2f", r.TestELBO),
 			fmt.Sprintf("%.2f", res.Curve2[i].TrainELBO), fmt.Sprintf("%.2f", res.Curve2[i].TestELBO))
@@ -203,7 +191,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		res.Gen = append(res.Gen, genRow{Kind: k.kind, MMD2: mmd2(bernoulli(k.imgs, brnd), ref, h)})
 	}
 	fmt.Fprintf(w, "\nAre generated images distributed like real digits? MMD² against %d binarised test digits (Gaussian kernel, bandwidth %.2f; 0 = indistinguishable)\n\n", ref.RawMatrix().Rows, h)
-	t = newTable(w, "binary images", "MMD² × 1000")
+	t = notebook.NewTable(w, "binary images", "MMD² × 1000")
 	for _, g := range res.Gen {
 		t.Append(g.Kind, fmt.Sprintf("%.2f", 1000*g.MMD2))
 	}
@@ -381,19 +369,14 @@ func rows(m *mat.Dense, from, to int) [][]float64 {
 
 func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset, xTrain, xTest *mat.Dense,
 	vae, vae2 *amortized.VAE, ae2 *amortized.AE, vaeImgs, aeStd, aeFit *mat.Dense) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
 	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
 	gopt := figure.GridOptions{Pad: 2, Scale: 2}
-	var figs []string
 	grid := func(name string, images [][]float64, columns int) error {
-		path := filepath.Join(dir, name)
-		if err := figure.WritePNG(path, figure.Grid(images, shape, columns, gopt)); err != nil {
-			return err
-		}
-		figs = append(figs, path)
-		return nil
+		return figs.PNG(name, figure.Grid(images, shape, columns, gopt))
 	}
 
 	// Training curve.
@@ -416,24 +399,22 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 		YLabel: "ELBO (nats per image)",
 	})
 	if err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 	// The first epochs sit far below; show the interesting range.
 	last := res.Curve2[len(res.Curve2)-1].TestELBO
 	best := res.Curve[len(res.Curve)-1].TrainELBO
 	p.Y.Min = last - 1.5*(best-last) - 20
-	path := filepath.Join(dir, "training_curve.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return figs, err
+	if err := figs.Plot("training_curve.png", p); err != nil {
+		return figs.Paths, err
 	}
-	figs = append(figs, path)
 
 	// Samples: VAE rows, then AE rows.
 	const cols = 12
 	images, columns := figure.Rows(rows(vaeImgs, 0, cols), rows(vaeImgs, cols, 2*cols), rows(vaeImgs, 2*cols, 3*cols),
 		rows(aeStd, 0, cols), rows(aeStd, cols, 2*cols), rows(aeFit, 0, cols), rows(aeFit, cols, 2*cols))
 	if err := grid("samples.png", images, columns); err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 
 	// Interpolations between pairs of test digits of different classes,
@@ -458,7 +439,7 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	}
 	images, columns = figure.Rows(strips...)
 	if err := grid("interpolation.png", images, columns); err != nil {
-		return figs, err
+		return figs.Paths, err
 	}
 
 	// The 2-D latent means of the VAE and the 2-D codes of the AE.
@@ -475,13 +456,11 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 			Title: s.title, XLabel: s.label + " 1", YLabel: s.label + " 2",
 		})
 		if err != nil {
-			return figs, err
+			return figs.Paths, err
 		}
-		path := filepath.Join(dir, s.name)
-		if err := figure.Save(path, p, 0, 0); err != nil {
-			return figs, err
+		if err := figs.Plot(s.name, p); err != nil {
+			return figs.Paths, err
 		}
-		figs = append(figs, path)
 	}
 
 	// Decodes of a grid over the latent plane at the quantiles of N(0, 1),
@@ -494,12 +473,8 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 			zg.Set(r*g+c, 1, distuv.UnitNormal.Quantile(1-(float64(r)+0.5)/g))
 		}
 	}
-	path = filepath.Join(dir, "vae_latent_grid.png")
-	if err := figure.WritePNG(path, figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, figure.GridOptions{Pad: 1})); err != nil {
-		return figs, err
-	}
-	figs = append(figs, path)
-	return figs, nil
+	err = figs.PNG("vae_latent_grid.png", figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, figure.GridOptions{Pad: 1}))
+	return figs.Paths, err
 }
 
 // firstPair returns the indices of the first test digits labelled a and b.
@@ -517,15 +492,4 @@ func firstPair(d *dataset.Dataset, a, b int) [2]int {
 		return [2]int{0, 1}
 	}
 	return pr
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
 }

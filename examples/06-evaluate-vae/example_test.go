@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun trains a small VAE in fast mode and checks the headline claims:
@@ -13,7 +13,7 @@ import (
 // encoder, and ELBO ≤ IWAE-K ≲ IS within standard errors.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
-	res, err := run(config{Fast: true, Out: t.TempDir(), Seed: 1}, &out)
+	res, err := run(config{Common: notebook.Common{Fast: true, Out: t.TempDir(), Seed: 1}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,15 +35,7 @@ func TestRun(t *testing.T) {
 	if !(iwae.LogPX > elbo.LogPX) {
 		t.Errorf("K=%d: IWAE %.2f not above ELBO %.2f", k, iwae.LogPX, elbo.LogPX)
 	}
-	if len(res.Figures) != 1 {
-		t.Fatalf("wrote %d figures, want 1", len(res.Figures))
-	}
-	f, err := os.Open(res.Figures[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if c, err := png.DecodeConfig(f); err != nil || c.Width < 100 {
-		t.Errorf("%s: %v, %d×%d", res.Figures[0], err, c.Width, c.Height)
+	if err := notebook.CheckPNGs(res.Figures, 1); err != nil {
+		t.Error(err)
 	}
 }

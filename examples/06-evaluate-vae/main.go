@@ -31,15 +31,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/mc"
 	"github.com/vitool/vitool/vi"
@@ -47,11 +43,8 @@ import (
 
 // config holds the example's settings; main fills it from the flags.
 type config struct {
-	Fast       bool   // a small run for tests (seconds)
-	Full       bool   // a longer run
-	Out        string // folder for the figures; empty writes none
-	Seed       uint64
-	Checkpoint string // a VAE model file to evaluate instead of training one
+	notebook.Common        // -fast, -full, -out and -seed
+	Checkpoint      string // a VAE model file to evaluate instead of training one
 }
 
 // size is the budget of a run.
@@ -113,17 +106,12 @@ func (r results) find(method string, k int) cell {
 }
 
 func main() {
+	const name = "06-evaluate-vae"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger VAE, 100 test images, K up to 10⁵ (many minutes)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "06-evaluate-vae"), "folder for the figures")
+	cfg.Register(flag.CommandLine, name, "larger VAE, 100 test images, K up to 10⁵ (many minutes)", "folder for the figures")
 	flag.StringVar(&cfg.Checkpoint, "checkpoint", "", "evaluate this VAE model file (from vitool train-vae) instead of training one")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "06-evaluate-vae:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -193,14 +181,14 @@ func run(cfg config, w io.Writer) (results, error) {
 		header = append(header, m)
 	}
 	header = append(header, "k̂ (IS)", "k̂ (prior)")
-	t := newTable(w, header...)
+	t := notebook.NewTable(w, header...)
 	for _, k := range sz.ks {
 		line := []any{fmt.Sprint(k)}
 		for _, m := range methods {
 			c := res.find(m, k)
-			line = append(line, pm(c.LogPX, c.StdErr))
+			line = append(line, notebook.PlusMinus(c.LogPX, c.StdErr, 2, 2))
 		}
-		line = append(line, fnum("%.2f", res.find(methIS, k).KHat), fnum("%.2f", res.find(methPrior, k).KHat))
+		line = append(line, notebook.Num("%.2f", res.find(methIS, k).KHat), notebook.Num("%.2f", res.find(methPrior, k).KHat))
 		t.Append(line...)
 	}
 	if err := t.Render(); err != nil {
@@ -246,7 +234,8 @@ func train(data *dataset.Dataset, sz size, seed uint64) (*amortized.VAE, error) 
 }
 
 func writeFigure(dir string, res results, methods []string, ks []int) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	figs, err := notebook.NewFigures(dir)
+	if err != nil {
 		return nil, err
 	}
 	var series []figure.Series
@@ -279,36 +268,6 @@ func writeFigure(dir string, res results, methods []string, ks []int) ([]string,
 	// largest K.
 	p.Y.Min = lo - 0.1*(hi-lo)
 	p.Y.Max = hi + 0.05*(hi-lo)
-	path := filepath.Join(dir, "estimates_vs_k.png")
-	if err := figure.Save(path, p, 0, 0); err != nil {
-		return nil, err
-	}
-	return []string{path}, nil
-}
-
-// pm formats v ± se.
-func pm(v, se float64) string {
-	if math.IsInf(se, 0) || math.IsNaN(se) {
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.2f ± %.2f", v, se)
-}
-
-// fnum formats v, or "–" for NaN.
-func fnum(format string, v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf(format, v)
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
+	err = figs.Plot("estimates_vs_k.png", p)
+	return figs.Paths, err
 }

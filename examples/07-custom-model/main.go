@@ -35,6 +35,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
@@ -258,8 +259,5 @@ func main() {
 		c = fastConfig()
 	}
 	c.seed, c.out = *seed, *out
-	if _, err := run(c, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "07-custom-model:", err)
-		os.Exit(1)
-	}
+	notebook.Main("07-custom-model", c, run)
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"image/png"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/vitool/vitool/examples/internal/notebook"
 )
 
 // TestRun runs the example in fast mode and checks what it claims: SVI with
@@ -96,15 +96,7 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	if len(res.Figures) != 1 {
-		t.Fatalf("figures written: %v", res.Figures)
-	}
-	f, err := os.Open(res.Figures[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := png.Decode(f); err != nil {
-		t.Errorf("%s: %v", res.Figures[0], err)
+	if err := notebook.CheckPNGs(res.Figures, 1); err != nil {
+		t.Error(err)
 	}
 }

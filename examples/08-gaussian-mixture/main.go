@@ -43,39 +43,29 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/vitool/vitool/examples/08-gaussian-mixture/mixture"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/mc"
 	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	Fast bool   // a small run for tests (seconds)
-	Full bool   // a larger run (more steps, seeds and samples)
-	Out  string // folder for the figure; empty writes none
-	Seed uint64
-}
+// config holds the example's settings, the flags every example takes; main
+// fills it from the flags.
+type config = notebook.Common
 
 func main() {
+	const name = "08-gaussian-mixture"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger run: more SVI steps, gradient seeds and samples (a minute)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "08-gaussian-mixture"), "folder for the figure")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	cfg.Register(flag.CommandLine, name, "larger run: more SVI steps, gradient seeds and samples (a minute)", "folder for the figure")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "08-gaussian-mixture:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 // settings are the sizes of a run.
@@ -285,7 +275,7 @@ func report(w io.Writer, s settings, res results) error {
 	fmt.Fprintf(w, "Gaussian mixture: %d components in 2-D with a shared σ, %d data points (mixture.Data)\n", len(res.Components), res.N)
 	fmt.Fprintf(w, "SVI on the ELBO, Standard estimator (score function with a leave-one-out baseline for c),\nK = %d particles, minibatches of %d, %d steps; EM gives the maximum of the likelihood\n\n", s.particles, s.batch, res.SVI.Steps)
 	pair := func(v [2]float64) string { return fmt.Sprintf("(%.2f, %.2f)", v[0], v[1]) }
-	t := newTable(w, "component", "true weight", "SVI", "EM", "± s.e.", "true mean", "SVI", "EM", "± s.e.")
+	t := notebook.NewTable(w, "component", "true weight", "SVI", "EM", "± s.e.", "true mean", "SVI", "EM", "± s.e.")
 	for c, cp := range res.Components {
 		t.Append(fmt.Sprint(c+1), f3(cp.Weight), f3(cp.FitWeight), f3(cp.MLEWeight), f3(cp.SEWeight),
 			pair(cp.Mean), pair(cp.FitMean), pair(cp.MLEMean), f3(cp.SEMean))
@@ -298,7 +288,7 @@ func report(w io.Writer, s settings, res results) error {
 
 	f4 := func(v float64) string { return fmt.Sprintf("%.4f", v) }
 	se := func(v float64) string { return fmt.Sprintf("± %.1e", v) }
-	t = newTable(w, "mean over the data points (nats)", "value", "")
+	t = notebook.NewTable(w, "mean over the data points (nats)", "value", "")
 	t.Append("exact log p(x), true parameters", f4(res.LogPXTrue), "")
 	t.Append("exact log p(x), EM (maximum likelihood)", f4(res.LogPXMLE), "")
 	t.Append("exact log p(x), SVI fit", f4(res.LogPXFit), se(res.LogPXSE)+" (sampling)")
@@ -310,7 +300,7 @@ func report(w io.Writer, s settings, res results) error {
 	}
 
 	fmt.Fprintf(w, "\nGradient of the mean ELBO over %d points: %d estimates by ppl.Gradient (K = %d) against\nthe exact gradient (sum over c)\n\n", s.gradBatch, s.gradSeeds, s.particles)
-	t = newTable(w, "parameters", "points", "baseline", "min q(c|x)", "guide var", "model var", "var ratio", "max |err|", "max |z|")
+	t = notebook.NewTable(w, "parameters", "points", "baseline", "min q(c|x)", "guide var", "model var", "var ratio", "max |err|", "max |z|")
 	for _, g := range res.Grad {
 		b, ratio := "none", ""
 		if g.Baseline {
@@ -332,17 +322,6 @@ func report(w io.Writer, s settings, res results) error {
 	fmt.Fprintf(w, "probability far below 1/%d are never drawn: the mean misses their tiny terms, and their\n", s.gradSeeds*s.particles)
 	fmt.Fprintf(w, "sample standard error, which cannot see them, is 0.\n")
 	return nil
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
 }
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }

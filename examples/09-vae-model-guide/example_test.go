@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/mc"
 	"github.com/vitool/vitool/ppl"
 )
@@ -67,7 +66,7 @@ const estimateTol = 1e-9
 // ELBO ≤ IWAE ≲ IS and naive MC ≲ IS as the theory says.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
-	res, err := run(config{Fast: true, Out: t.TempDir(), Seed: 1}, &out)
+	res, err := run(config{Common: notebook.Common{Fast: true, Out: t.TempDir(), Seed: 1}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,16 +132,8 @@ func TestRun(t *testing.T) {
 		t.Errorf("IWAE %.3f not above the ELBO %.3f", est(methIWAE).LogPX, est(methELBO).LogPX)
 	}
 
-	if len(res.Figures) != 1 {
-		t.Fatalf("wrote %d figures, want 1", len(res.Figures))
-	}
-	f, err := os.Open(res.Figures[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if c, err := png.DecodeConfig(f); err != nil || c.Width < 100 {
-		t.Errorf("%s: %v, %d×%d", res.Figures[0], err, c.Width, c.Height)
+	if err := notebook.CheckPNGs(res.Figures, 1); err != nil {
+		t.Error(err)
 	}
 }
 

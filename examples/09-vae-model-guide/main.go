@@ -55,8 +55,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/floats"
@@ -66,6 +64,7 @@ import (
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/mc"
@@ -75,11 +74,8 @@ import (
 
 // config holds the example's settings; main fills it from the flags.
 type config struct {
-	Fast       bool   // a small run for tests (seconds)
-	Full       bool   // a longer run
-	Out        string // folder for the figure; empty writes none
-	Seed       uint64
-	Checkpoint string // a VAE model file to use instead of training one
+	notebook.Common        // -fast, -full, -out and -seed
+	Checkpoint      string // a VAE model file to use instead of training one
 }
 
 // size is the budget of a run.
@@ -299,17 +295,12 @@ type results struct {
 }
 
 func main() {
+	const name = "09-vae-model-guide"
 	var cfg config
-	flag.BoolVar(&cfg.Fast, "fast", false, "small, quick run (as in the tests)")
-	flag.BoolVar(&cfg.Full, "full", false, "larger VAE, 20 test images, more draws (many minutes)")
-	flag.StringVar(&cfg.Out, "out", filepath.Join("docs", "figures", "09-vae-model-guide"), "folder for the figure")
+	cfg.Register(flag.CommandLine, name, "larger VAE, 20 test images, more draws (many minutes)", "folder for the figure")
 	flag.StringVar(&cfg.Checkpoint, "checkpoint", "", "use this VAE model file (from vitool train-vae) instead of training one")
-	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	flag.Parse()
-	if _, err := run(cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "09-vae-model-guide:", err)
-		os.Exit(1)
-	}
+	notebook.Main(name, cfg, run)
 }
 
 func run(cfg config, w io.Writer) (results, error) {
@@ -415,13 +406,13 @@ func run(cfg config, w io.Writer) (results, error) {
 
 	fmt.Fprintf(w, "\nlog p(x) of %d binarised test digits, mean over images (nats); the same mc.Config seed on both sides.\n", test.N)
 	fmt.Fprintf(w, "max |Δ|: largest |ppl − built-in| over the images; same: images where they are equal bit for bit.\n\n")
-	t := newTable(w, "estimator", "K", "built-in VAE (mc)", "ppl pair, float32", "max |Δ|", "same", "ppl pair, float64", "max |Δ|", "same")
+	t := notebook.NewTable(w, "estimator", "K", "built-in VAE (mc)", "ppl pair, float32", "max |Δ|", "same", "ppl pair, float64", "max |Δ|", "same")
 	for _, r := range res.Rows {
 		k := fmt.Sprint(r.K)
 		if r.Method == methIWAE {
 			k = fmt.Sprintf("%d ×%d reps", r.K, sz.reps)
 		}
-		t.Append(methodNames[r.Method], k, pm(r.BuiltIn.LogPX, r.BuiltIn.StdErr),
+		t.Append(methodNames[r.Method], k, notebook.PlusMinus(r.BuiltIn.LogPX, r.BuiltIn.StdErr, 4, 2),
 			fmt.Sprintf("%.6f", r.PPL[0].LogPX), fmt.Sprintf("%.1e", r.MaxDiff[0]), fmt.Sprintf("%d/%d", r.Identical[0], test.N),
 			fmt.Sprintf("%.6f", r.PPL[1].LogPX), fmt.Sprintf("%.1e", r.MaxDiff[1]), fmt.Sprintf("%d/%d", r.Identical[1], test.N))
 	}
@@ -436,7 +427,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		return res, err
 	}
 	fmt.Fprintf(w, "\nStage by stage on test image 0, %d draws from one seed (ppl.LogWeights against the VAE's methods):\n\n", sz.draws)
-	t = newTable(w, "quantity", "float32 pair: max |Δ|", "same", "float64 pair: max |Δ|", "same")
+	t = notebook.NewTable(w, "quantity", "float32 pair: max |Δ|", "same", "float64 pair: max |Δ|", "same")
 	for _, s := range res.Stages {
 		t.Append(s.Name, fmt.Sprintf("%.1e", s.MaxDiff[0]), fmt.Sprintf("%d/%d", s.Identical[0], s.N),
 			fmt.Sprintf("%.1e", s.MaxDiff[1]), fmt.Sprintf("%d/%d", s.Identical[1], s.N))
@@ -625,23 +616,4 @@ func plotDiffs(path string, res results) error {
 		return err
 	}
 	return figure.Save(path, p, 0, 0)
-}
-
-// pm formats v ± se.
-func pm(v, se float64) string {
-	if math.IsInf(se, 0) || math.IsNaN(se) {
-		return fmt.Sprintf("%.4f", v)
-	}
-	return fmt.Sprintf("%.4f ± %.2f", v, se)
-}
-
-// newTable returns a table with headers as written and numbers right-aligned.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignment(tw.AlignRight),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-	)
-	t.Header(header...)
-	return t
 }
