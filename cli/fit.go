@@ -188,7 +188,7 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 
 	res := fitResult{Model: reg.Name, Data: r.dataName, NPoints: len(r.points), Start: r.source, Out: f.out,
 		Bound: f.bound, Estimator: f.estimator, K: f.k}
-	bar := newProgress(show, int64(f.steps), "fitting", stderr)
+	bar := newProgressOf(show, int64(f.steps), "fitting", "steps", stderr)
 	defer bar.Finish()
 	errInterrupted := errors.New("interrupted")
 	start := time.Now()
@@ -200,6 +200,7 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 			bar.add(1)
 			if step%100 == 0 {
 				log.Debug().Int("step", step).Float64("objective", v).Msg("step")
+				bar.describe(fmt.Sprintf("fitting (%s %.4g)", f.bound, v))
 			}
 			if ctx.Err() != nil {
 				return errInterrupted

@@ -15,9 +15,14 @@ type progress struct {
 	bar *progressbar.ProgressBar
 }
 
-// newProgress returns a bar counting to total, drawn on w when show is true.
-// A negative total draws a spinner that counts without a total.
+// newProgress returns a bar counting samples to total, drawn on w when show
+// is true. A negative total draws a spinner that counts without a total.
 func newProgress(show bool, total int64, desc string, w io.Writer) *progress {
+	return newProgressOf(show, total, desc, "samples", w)
+}
+
+// newProgressOf is newProgress counting units other than samples.
+func newProgressOf(show bool, total int64, desc, units string, w io.Writer) *progress {
 	if !show || total == 0 {
 		return &progress{}
 	}
@@ -26,7 +31,7 @@ func newProgress(show bool, total int64, desc string, w io.Writer) *progress {
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("samples"),
+		progressbar.OptionSetItsString(units),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionClearOnFinish(),
@@ -40,6 +45,15 @@ func (p *progress) add(n int) {
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		_ = p.bar.Add64(int64(n))
+	}
+}
+
+// describe replaces the bar's description.
+func (p *progress) describe(desc string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Describe(desc)
 	}
 }
 
