@@ -536,12 +536,13 @@ func (r *trainRun) loop(ctx context.Context, jsonOut bool, stdout io.Writer) err
 		st, err := tr.TrainEpoch(ctx, r.train, func(ss amortized.StepStats) {
 			lossSum += ss.Loss * float64(ss.Examples)
 			seen += ss.Examples
-			bar.add(ss.Examples, fmt.Sprintf("epoch %d/%d  loss %.4g", e+1, s.epochs, lossSum/float64(seen)))
+			bar.describe(fmt.Sprintf("epoch %d/%d  loss %.4g", e+1, s.epochs, lossSum/float64(seen)))
+			bar.add(ss.Examples)
 			if trainStepHook != nil {
 				trainStepHook(r.model, ss)
 			}
 		})
-		bar.finish()
+		bar.Finish()
 		secs := time.Since(start).Seconds()
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return r.interrupted()

@@ -8,9 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
@@ -148,44 +145,10 @@ func (r *trainRun) evaluate() (float64, error) {
 	panic(fmt.Sprintf("cli: unknown model %T", r.model))
 }
 
-// trainBar is the progress bar of one epoch, counting images, with the
-// running loss in its description. Its methods are safe on a disabled bar.
-type trainBar struct {
-	bar *progressbar.ProgressBar
-}
-
 // newTrainBar returns a bar counting to total images, done of which are
 // already done, drawn on w when show is true.
-func newTrainBar(show bool, total, done int, desc string, w io.Writer) *trainBar {
-	if !show {
-		return &trainBar{}
-	}
-	bar := progressbar.NewOptions64(int64(total),
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("images"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-	)
-	_ = bar.Set64(int64(done))
-	return &trainBar{bar: bar}
-}
-
-// add advances the bar by n images and sets its description.
-func (b *trainBar) add(n int, desc string) {
-	if b.bar != nil {
-		b.bar.Describe(desc)
-		_ = b.bar.Add(n)
-	}
-}
-
-// finish clears the bar.
-func (b *trainBar) finish() {
-	if b.bar != nil {
-		_ = b.bar.Finish()
-		b.bar = nil
-	}
+func newTrainBar(show bool, total, done int, desc string, w io.Writer) *progress {
+	p := newProgressOf(show, int64(total), desc, "images", w)
+	p.add(done)
+	return p
 }
