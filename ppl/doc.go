@@ -94,10 +94,16 @@
 // each step averages the gradients of a minibatch of points drawn from a
 // fresh permutation per epoch. The objective is then the bound per data
 // point, and the guide is amortised: it computes q(z|x) from x with shared
-// parameters. A latent shared by all points (a global weight vector) needs a
-// model whose x is the whole data set, fitted as one point. Per-point
-// gradients run in parallel, on copies of the ParamStore, and are summed in
-// batch order, so the numbers do not depend on the number of workers.
+// parameters. Per-point gradients run in parallel, on copies of the
+// ParamStore, and are summed in batch order, so the numbers do not depend on
+// the number of workers.
+//
+// A model with both global latents (shared by all points) and local ones
+// takes the whole data set as x and declares the points with Tracer.Plate:
+// the sites of member i are named "name[i]", Objective.Subsample visits a
+// random subset of the members per gradient and scales their log-densities
+// to stand for all, and the score-function terms of a member's discrete
+// sites are weighted by that member's terms alone (Rao-Blackwellisation).
 //
 // # Automatic guides
 //

@@ -68,7 +68,7 @@ func (p *enumPlan) fill(dst *mat.Dense, name string, d dist.Distribution) {
 
 // runEnumerated runs guide on k particles per joint value of its discrete
 // sites (see Objective.Enumerate), drawing its continuous sites from rnd.
-func runEnumerated(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand) (*Trace, error) {
+func runEnumerated(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
 	plan, err := planEnumeration(guide, store, x)
 	if err != nil {
 		return nil, err
@@ -76,5 +76,6 @@ func runEnumerated(guide Guide, store *ParamStore, x []float64, k int, rnd *rand
 	t := newTracer(k*plan.combos, modeSample, rnd, store, nil)
 	t.guide = true
 	t.enum = plan
+	t.subsample = subsample
 	return t.run(guide, x)
 }

@@ -58,6 +58,10 @@ type Objective struct {
 	// NoBaseline turns off the baselines of the score-function terms of
 	// discrete guide sites (for comparison: it increases their variance).
 	NoBaseline bool
+	// Subsample is the number of members that each plate visits per
+	// gradient (0: all; see Tracer.Plate), for BoundELBO only: the sites of
+	// the visited members are scaled to stand for all of them.
+	Subsample int
 	// Enumerate sums over the joint values of the guide's discrete sites
 	// instead of sampling them (BoundELBO with Standard only): each of the K
 	// particles is run once per combination, weighted by its probability
@@ -86,6 +90,10 @@ func (o Objective) Validate() error {
 		return errors.New("ppl: Enumerate needs the ELBO with the Standard estimator, without AnalyticKL")
 	case o.Baseline != nil && o.NoBaseline:
 		return errors.New("ppl: both a Baseline and NoBaseline")
+	case o.Subsample < 0:
+		return fmt.Errorf("ppl: Subsample = %d, want 0 (all members) or a positive count", o.Subsample)
+	case o.Subsample > 0 && o.Bound != BoundELBO:
+		return errors.New("ppl: plate subsampling needs the ELBO (a subsampled IWAE bound is biased)")
 	}
 	return nil
 }
@@ -110,9 +118,9 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 	var g0 *Trace
 	var err error
 	if obj.Enumerate {
-		g0, err = runEnumerated(guide, store, x, obj.K, rnd)
+		g0, err = runEnumerated(guide, store, x, obj.K, rnd, obj.Subsample)
 	} else {
-		g0, err = RunGuide(guide, store, x, obj.K, rnd)
+		g0, err = runGuide(guide, store, x, obj.K, rnd, obj.Subsample)
 	}
 	if err != nil {
 		return math.NaN(), nil, err
@@ -147,12 +155,17 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 	var value float64
 	var wA, wT []float64
 	wS := make([]float64, k)
+	// Rao-Blackwellisation: under the ELBO, the score of a discrete guide
+	// site in a plate member is weighted by that member's terms alone (wM).
+	rb := obj.Bound == BoundELBO && !obj.Enumerate
+	wM := map[string][]float64{}
 	switch {
 	case obj.Enumerate:
 		// The value is (1/K) Σ_p q(c_p) f_p over the K·combos particles p,
 		// and its derivative (1/K) Σ_p q(c_p) (∂f_p + f_p ∂log q(c_p)).
 		wA = make([]float64, k)
-		for p, lq := range discreteLogQ(g0) {
+		lq0, _ := discreteLogQ(g0, false)
+		for p, lq := range lq0 {
 			q := math.Exp(lq) / float64(obj.K)
 			if q == 0 {
 				continue // an impossible combination, whatever f_p is
@@ -175,6 +188,23 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 				b = (value*float64(k) - f0[i]) / float64(k-1)
 			}
 			wS[i] = (f0[i] - b) / float64(k)
+		}
+		_, members := discreteLogQ(g0, rb)
+		for key := range members {
+			fm := memberTerms(g0, m0, key)
+			w := make([]float64, k)
+			var sum float64
+			for _, v := range fm {
+				sum += v
+			}
+			for i, v := range fm {
+				b := 0.0
+				if !obj.NoBaseline && k > 1 {
+					b = (sum - v) / float64(k-1)
+				}
+				w[i] = (v - b) / float64(k)
+			}
+			wM[key] = w
 		}
 	case obj.Bound == BoundIWAE:
 		value = logspace.LogSumExp(f0) - math.Log(float64(k))
@@ -211,7 +241,7 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 		for i := range r {
 			for j := range c {
 				ptr := &raw.Data[i*raw.Stride+j]
-				d, err := derivs(model, guide, store, x, g0, ptr, guideParam, obj)
+				d, err := derivs(model, guide, store, x, g0, ptr, guideParam, obj, rb)
 				if err != nil {
 					return math.NaN(), nil, fmt.Errorf("parameter %q: %w", name, err)
 				}
@@ -227,6 +257,11 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 						// A particle of weight zero (an impossible
 						// enumerated combination) may have a NaN derivative.
 						s += wA[q]*d.a[q] + wS[q]*d.s[q]
+					}
+				}
+				for key, w := range wM {
+					for q, v := range d.m[key] {
+						s += w[q] * v
 					}
 				}
 				gr.Set(i, j, s)
@@ -248,16 +283,22 @@ func estName(e Estimator) string {
 
 // derivative holds the per-particle derivatives with respect to one scalar
 // parameter: a of the log-weight terms (discrete values fixed), s of the
-// discrete guide sites' log-density, t of the log-weights with the guide's
-// density evaluated at fixed parameters (STL and DReG).
-type derivative struct{ a, s, t []float64 }
+// discrete guide sites' log-density (outside plate members when
+// Rao-Blackwellising), m of the discrete guide sites' log-density in each
+// plate member, t of the log-weights with the guide's density evaluated at
+// fixed parameters (STL and DReG).
+type derivative struct {
+	a, s, t []float64
+	m       map[string][]float64
+}
 
 // derivs computes the central differences for the scalar parameter *ptr.
-func derivs(model Model, guide Guide, store *ParamStore, x []float64, g0 *Trace, ptr *float64, guideParam bool, obj Objective) (derivative, error) {
+func derivs(model Model, guide Guide, store *ParamStore, x []float64, g0 *Trace, ptr *float64, guideParam bool, obj Objective, rb bool) (derivative, error) {
 	theta := *ptr
 	h := 1e-5 * math.Max(1, math.Abs(theta))
 	stopped := obj.Estimator == STL || obj.Estimator == DReG
 	var f, s, t [2][]float64
+	var sm [2]map[string][]float64
 	for side, sign := range []float64{1, -1} {
 		*ptr = theta + sign*h
 		g := g0
@@ -278,7 +319,7 @@ func derivs(model Model, guide Guide, store *ParamStore, x []float64, g0 *Trace,
 		// read the parameters: evaluate before restoring θ.
 		f[side] = terms(g, m, obj.AnalyticKL)
 		*ptr = theta
-		s[side] = discreteLogQ(g)
+		s[side], sm[side] = discreteLogQ(g, rb)
 		if stopped {
 			gs := g0
 			if guideParam {
@@ -293,6 +334,12 @@ func derivs(model Model, guide Guide, store *ParamStore, x []float64, g0 *Trace,
 	var d derivative
 	d.a = diff(f[0], f[1], h)
 	d.s = diff(s[0], s[1], h)
+	if len(sm[0]) > 0 {
+		d.m = make(map[string][]float64, len(sm[0]))
+		for key, plus := range sm[0] {
+			d.m[key] = diff(plus, sm[1][key], h)
+		}
+	}
 	if stopped {
 		d.t = diff(t[0], t[1], h)
 	}
@@ -335,21 +382,54 @@ func terms(g, m *Trace, analyticKL bool) []float64 {
 			if len(kl) > 1 {
 				v = kl[i]
 			}
-			f[i] += -v - ms.LogProb[i] + gs.LogProb[i]
+			f[i] += -v*gs.Scale - ms.LogProb[i] + gs.LogProb[i]
 		}
 	}
 	return f
 }
 
-// discreteLogQ sums the guide's non-reparameterisable sites per particle.
-func discreteLogQ(g *Trace) []float64 {
-	out := make([]float64, g.K)
+// discreteLogQ sums the log-densities of the guide's non-reparameterisable
+// sites per particle: with byMember, those in plate members per member
+// ("plate[i]" → sums) and the others in global; without, all in global.
+func discreteLogQ(g *Trace, byMember bool) (global []float64, members map[string][]float64) {
+	global = make([]float64, g.K)
 	for _, s := range g.Sites {
 		if s.Reparam || s.Dist == nil {
 			continue
 		}
+		dst := global
+		if key := s.group(); byMember && key != "" {
+			if members == nil {
+				members = map[string][]float64{}
+			}
+			if members[key] == nil {
+				members[key] = make([]float64, g.K)
+			}
+			dst = members[key]
+		}
 		for i, v := range s.LogProb {
-			out[i] += v
+			dst[i] += v
+		}
+	}
+	return global, members
+}
+
+// memberTerms returns the per-particle log-weight terms of plate member key:
+// the log-densities of the model's sites in it minus those of the guide's.
+func memberTerms(g, m *Trace, key string) []float64 {
+	out := make([]float64, g.K)
+	for _, s := range m.Sites {
+		if s.group() == key {
+			for i, v := range s.LogProb {
+				out[i] += v
+			}
+		}
+	}
+	for _, s := range g.Sites {
+		if s.group() == key {
+			for i, v := range s.LogProb {
+				out[i] -= v
+			}
 		}
 	}
 	return out

@@ -12,8 +12,14 @@ func RunGuide(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand
 	if k < 1 {
 		panic(fmt.Sprintf("ppl: RunGuide: k = %d < 1", k))
 	}
+	return runGuide(guide, store, x, k, rnd, 0)
+}
+
+// runGuide is RunGuide with plates visiting subsample members (0: all).
+func runGuide(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
 	t := newTracer(k, modeSample, rnd, store, nil)
 	t.guide = true
+	t.subsample = subsample
 	return t.run(guide, x)
 }
 
@@ -40,6 +46,9 @@ func Replay(model Model, store *ParamStore, x []float64, g *Trace) (*Trace, erro
 		return nil, err
 	}
 	if err := checkCovered(g, tr); err != nil {
+		return nil, err
+	}
+	if err := checkPlates(g, tr); err != nil {
 		return nil, err
 	}
 	return tr, nil

@@ -64,6 +64,22 @@ type Site struct {
 	Eps *mat.Dense
 	// Reparam reports whether Dist is a dist.Reparameterizer.
 	Reparam bool
+	// Plate and Member name the plate member the site belongs to (Plate
+	// is "" outside plates), and Scale is the factor n/b by which LogProb
+	// was multiplied when b of the plate's n members are visited (1
+	// otherwise).
+	Plate  string
+	Member int
+	Scale  float64
+}
+
+// group returns the name of the plate member the site belongs to,
+// "plate[i]", or "" outside plates.
+func (s *Site) group() string {
+	if s.Plate == "" {
+		return ""
+	}
+	return memberName(s.Plate, s.Member)
 }
 
 // Trace is the record of one run of a model or guide: its sites in the order
@@ -76,7 +92,18 @@ type Trace struct {
 	// Params are the names of the parameters read with Tracer.Param, in
 	// first-use order.
 	Params []string
+	// Plates maps each plate opened by the run to the members it visited,
+	// in increasing order.
+	Plates map[string]PlateMembers
 	index  map[string]int
+}
+
+// PlateMembers records the members of a plate that one run visited.
+type PlateMembers struct {
+	// N is the plate's size, Visited the members visited (all N, or a
+	// subsample), in increasing order.
+	N       int
+	Visited []int
 }
 
 // Site returns the site with the given name, or nil.
@@ -133,9 +160,10 @@ var (
 	// ErrNotReparameterizable: the gradient estimator needs a
 	// reparameterisable site.
 	ErrNotReparameterizable = errors.New("ppl: site is not reparameterisable")
-	// ErrStructure: a re-run of a function visited other sites than the
-	// run it replays.
-	ErrStructure = errors.New("ppl: the sites changed between runs")
+	// ErrStructure: the structure of a run is inconsistent: a re-run of a
+	// function visited other sites than the run it replays, a plate opened
+	// inside another, or a subsampled plate the model does not open.
+	ErrStructure = errors.New("ppl: inconsistent structure")
 	// ErrNotEnumerable: enumeration was asked for a discrete guide site
 	// whose distribution is not a dist.Enumerator, or whose combinations
 	// are too many.
@@ -177,6 +205,10 @@ type Tracer struct {
 	// enum, when not nil, sets the values of discrete sites drawn in
 	// modeSample to the combinations it enumerates.
 	enum *enumPlan
+	// subsample is the number of members a plate visits when the tracer
+	// draws them (0: all), and member the plate member being run, if any.
+	subsample int
+	member    *plateMember
 }
 
 // flatSource supplies latent values as column blocks of a matrix.
@@ -191,7 +223,7 @@ func newTracer(k int, m mode, rnd *rand.Rand, store *ParamStore, replay *Trace) 
 		rnd:    rnd,
 		store:  store,
 		replay: replay,
-		trace:  &Trace{K: k, index: map[string]int{}},
+		trace:  &Trace{K: k, index: map[string]int{}, Plates: map[string]PlateMembers{}},
 	}
 }
 
@@ -203,7 +235,17 @@ func fail(err error, format string, args ...any) {
 	panic(siteError{fmt.Errorf("%w: "+format, append([]any{err}, args...)...)})
 }
 
+// add records site s, tagging and scaling it when it is in a plate.
 func (t *Tracer) add(s *Site) {
+	s.Scale = 1
+	if m := t.member; m != nil {
+		s.Plate, s.Member, s.Scale = m.plate, m.i, m.scale
+		if m.scale != 1 {
+			for i := range s.LogProb {
+				s.LogProb[i] *= m.scale
+			}
+		}
+	}
 	if _, dup := t.trace.index[s.Name]; dup {
 		fail(ErrDuplicateSite, "site %q", s.Name)
 	}
@@ -227,6 +269,7 @@ func (t *Tracer) checkDist(name string, d dist.Distribution) int {
 // guide's value instead (and scores it under d). The returned matrix belongs
 // to the trace: read it, do not modify it.
 func (t *Tracer) Sample(name string, d dist.Distribution) *mat.Dense {
+	name = t.qualify(name)
 	dim := t.checkDist(name, d)
 	k := t.trace.K
 	s := &Site{Name: name, Kind: Latent, Dist: d}
@@ -280,6 +323,7 @@ func (t *Tracer) replaySite(name string, dim int) *Site {
 // Observe scores the observed value x (length Dim) of site name under d, for
 // every particle. The name must differ from every other site's.
 func (t *Tracer) Observe(name string, d dist.Distribution, x []float64) {
+	name = t.qualify(name)
 	dim := t.checkDist(name, d)
 	if len(x) != dim {
 		fail(ErrShape, "observed site %q has %d values, its distribution has Dim %d", name, len(x), dim)
