@@ -3,6 +3,7 @@ package ppl
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -226,6 +227,9 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 		}
 	}
 
+	// Sum the members' score terms in a fixed order: the same seed gives the
+	// same bits.
+	memberKeys := slices.Sorted(maps.Keys(wM))
 	grads := Grads{}
 	names := append(slices.Clone(g0.Params), m0.Params...)
 	for _, name := range names {
@@ -259,7 +263,8 @@ func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Obje
 						s += wA[q]*d.a[q] + wS[q]*d.s[q]
 					}
 				}
-				for key, w := range wM {
+				for _, key := range memberKeys {
+					w := wM[key]
 					for q, v := range d.m[key] {
 						s += w[q] * v
 					}

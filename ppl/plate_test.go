@@ -363,3 +363,28 @@ func TestSVIWithSubsampledPlate(t *testing.T) {
 		t.Errorf("subsampled fit %v leaves %v of the initial gap %v", sub, gap, best-start)
 	}
 }
+
+// TestPlateGradientDeterministic checks that the same seed gives the same
+// gradient bits, member score terms included.
+func TestPlateGradientDeterministic(t *testing.T) {
+	logits := make([]float64, 2*len(lmX))
+	var first []float64
+	for range 5 {
+		store := NewParamStore()
+		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits))
+		_, g, err := Gradient(localMixture, localGuide, store, lmX, Objective{K: 3}, rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := flatGrad(g, "q.logits")
+		if first == nil {
+			first = got
+			continue
+		}
+		for i := range got {
+			if got[i] != first[i] {
+				t.Fatalf("gradient[%d] = %v, then %v", i, first[i], got[i])
+			}
+		}
+	}
+}
