@@ -71,11 +71,7 @@ type ratioJSON struct {
 }
 
 func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
-	log, err := g.logger(stderr)
-	if err != nil {
-		return err
-	}
-	show, err := g.showProgress(stderr)
+	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
 	}

@@ -127,6 +127,17 @@ func (g *globalFlags) logger(stderr io.Writer) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
+// outputs returns the logger and whether to draw progress bars, as the
+// global flags select them.
+func (g *globalFlags) outputs(stderr io.Writer) (zerolog.Logger, bool, error) {
+	log, err := g.logger(stderr)
+	if err != nil {
+		return log, false, err
+	}
+	show, err := g.showProgress(stderr)
+	return log, show, err
+}
+
 // showProgress reports whether progress bars should be drawn on stderr.
 func (g *globalFlags) showProgress(stderr io.Writer) (bool, error) {
 	switch g.progress {

@@ -120,11 +120,7 @@ func (r *estimateRow) errVsExact() float64 {
 }
 
 func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) error {
-	log, err := g.logger(stderr)
-	if err != nil {
-		return err
-	}
-	show, err := g.showProgress(stderr)
+	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
 	}

@@ -138,11 +138,7 @@ type fitResult struct {
 const curveTail = 50
 
 func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.Writer) error {
-	log, err := g.logger(stderr)
-	if err != nil {
-		return err
-	}
-	show, err := g.showProgress(stderr)
+	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
 	}

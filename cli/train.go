@@ -363,11 +363,7 @@ type trainRun struct {
 }
 
 func runTrain(ctx context.Context, g *globalFlags, f *trainFlags, fl *pflag.FlagSet, stdout, stderr io.Writer) error {
-	log, err := g.logger(stderr)
-	if err != nil {
-		return err
-	}
-	show, err := g.showProgress(stderr)
+	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
 	}
