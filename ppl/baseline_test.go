@@ -40,21 +40,8 @@ func TestBaselineUnbiasedAndReducesVariance(t *testing.T) {
 	} {
 		store := NewParamStore()
 		store.Set("q.logits", mat.NewDense(1, 3, logits))
-		samples := make([][]float64, n)
-		for s := range n {
-			_, g, err := Gradient(mixtureModel(gm), catGuide(3), store, x, tc.obj, rand.New(rand.NewPCG(uint64(s), 13)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			samples[s] = flatGrad(g, "q.logits")
-		}
-		mean, se, v := moments(samples)
-		for i := range exact {
-			if math.Abs(mean[i]-exact[i]) > 4*se[i] {
-				t.Errorf("%s: gradient[%d] = %v ± %v, exact %v", tc.name, i, mean[i], se[i], exact[i])
-			}
-			variance[tc.name] += v[i]
-		}
+		grads, _ := gradientDraws(t, mixtureModel(gm), catGuide(3), store, x, tc.obj, n, 13, "q.logits")
+		variance[tc.name] = checkUnbiased(t, tc.name, grads, exact)
 	}
 	t.Logf("K = 1 score-function gradient variance: none %.4g, average %.4g, linear %.4g", variance["none"], variance["average"], variance["linear"])
 	for _, b := range []string{"average", "linear"} {

@@ -2,6 +2,7 @@ package ppl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -101,23 +102,8 @@ func TestEnumerateUnbiasedWithContinuousSites(t *testing.T) {
 		if !enum {
 			obj = Objective{K: 4} // the same number of particles: 2 per class
 		}
-		samples := make([][]float64, n)
-		var vals []float64
-		for s := range n {
-			v, g, err := Gradient(mixedModel, mixedGuide, store, x, obj, rand.New(rand.NewPCG(uint64(s), 9)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals = append(vals, v)
-			samples[s] = flatGrad(g, "q.logits", "q.m", "q.s")
-		}
-		mean, se, variance := moments(samples)
-		for i := range exact {
-			if math.Abs(mean[i]-exact[i]) > 4*se[i] {
-				t.Errorf("enumerate %v: gradient[%d] = %v ± %v, exact %v", enum, i, mean[i], se[i], exact[i])
-			}
-			total[enum] += variance[i]
-		}
+		grads, vals := gradientDraws(t, mixedModel, mixedGuide, store, x, obj, n, 9, "q.logits", "q.m", "q.s")
+		total[enum] = checkUnbiased(t, fmt.Sprintf("enumerate %v", enum), grads, exact)
 		if m, s := meanSE(vals); math.Abs(m-mixedELBO(x[0], th)) > 4*s {
 			t.Errorf("enumerate %v: ELBO %v ± %v, exact %v", enum, m, s, mixedELBO(x[0], th))
 		}

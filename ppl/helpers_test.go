@@ -1,7 +1,9 @@
 package ppl
 
 import (
+	"math"
 	"math/rand/v2"
+	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -55,3 +57,35 @@ func testLG(D, d int, noise float64, seed uint64) (latent.LinearGaussian, []floa
 }
 
 func mcConfig() mc.Config { return mc.Config{Seed: 1, ChunkSize: 64} }
+
+// gradientDraws returns n independent estimates of the objective and of its
+// gradient (flattened over the parameters names), draw s from the random
+// stream (s, stream).
+func gradientDraws(t *testing.T, model Model, guide Guide, store *ParamStore, x []float64, obj Objective, n int, stream uint64, names ...string) (grads [][]float64, vals []float64) {
+	t.Helper()
+	grads = make([][]float64, n)
+	vals = make([]float64, n)
+	for s := range n {
+		v, g, err := Gradient(model, guide, store, x, obj, rand.New(rand.NewPCG(uint64(s), stream)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals[s], grads[s] = v, flatGrad(g, names...)
+	}
+	return grads, vals
+}
+
+// checkUnbiased reports every coordinate of the mean of the gradient draws
+// that is more than 4 standard errors from the exact gradient, and returns
+// the draws' total variance.
+func checkUnbiased(t *testing.T, label string, grads [][]float64, exact []float64) (variance float64) {
+	t.Helper()
+	mean, se, v := moments(grads)
+	for i := range exact {
+		if math.Abs(mean[i]-exact[i]) > 4*se[i] {
+			t.Errorf("%s: gradient[%d] = %v ± %v, exact %v", label, i, mean[i], se[i], exact[i])
+		}
+		variance += v[i]
+	}
+	return variance
+}

@@ -100,23 +100,8 @@ func TestPlateSubsampleUnbiased(t *testing.T) {
 	th := hierParams(n)
 	exact := fd.Gradient(nil, func(v []float64) float64 { return hierELBO(hierX, v) }, th, &fd.Settings{Formula: fd.Central, Step: 1e-5})
 	store := hierStore(th, n)
-	const draws = 2000
-	samples := make([][]float64, draws)
-	vals := make([]float64, draws)
-	for s := range draws {
-		v, g, err := Gradient(hierModel, hierGuide, store, hierX, Objective{K: 2, Subsample: 3}, rand.New(rand.NewPCG(uint64(s), 21)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals[s] = v
-		samples[s] = flatGrad(g, "q.m", "q.s", "q.a", "q.b")
-	}
-	mean, se, _ := moments(samples)
-	for i := range exact {
-		if math.Abs(mean[i]-exact[i]) > 4*se[i] {
-			t.Errorf("gradient[%d] = %v ± %v, exact %v", i, mean[i], se[i], exact[i])
-		}
-	}
+	grads, vals := gradientDraws(t, hierModel, hierGuide, store, hierX, Objective{K: 2, Subsample: 3}, 2000, 21, "q.m", "q.s", "q.a", "q.b")
+	checkUnbiased(t, "subsampled", grads, exact)
 	m, s := meanSE(vals)
 	t.Logf("subsampled ELBO %.4f ± %.4f, exact %.4f", m, s, hierELBO(hierX, th))
 	if want := hierELBO(hierX, th); math.Abs(m-want) > 4*s {
@@ -241,21 +226,8 @@ func TestPlateRaoBlackwellises(t *testing.T) {
 	}{{"plate", localMixture, localGuide}, {"no plate", flatMixture, flatGuide}} {
 		store := NewParamStore()
 		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits))
-		samples := make([][]float64, n)
-		for s := range n {
-			_, g, err := Gradient(tc.model, tc.guide, store, lmX, Objective{K: 2}, rand.New(rand.NewPCG(uint64(s), 22)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			samples[s] = flatGrad(g, "q.logits")
-		}
-		mean, se, v := moments(samples)
-		for i := range exact {
-			if math.Abs(mean[i]-exact[i]) > 4*se[i] {
-				t.Errorf("%s: gradient[%d] = %v ± %v, exact %v", tc.name, i, mean[i], se[i], exact[i])
-			}
-			variance[tc.name] += v[i]
-		}
+		grads, _ := gradientDraws(t, tc.model, tc.guide, store, lmX, Objective{K: 2}, n, 22, "q.logits")
+		variance[tc.name] = checkUnbiased(t, tc.name, grads, exact)
 	}
 	t.Logf("score-function gradient variance over %d points: plate %.4g, no plate %.4g", len(lmX), variance["plate"], variance["no plate"])
 	if !(variance["plate"] < variance["no plate"]/2) {

@@ -2,7 +2,6 @@ package ppl
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -14,15 +13,7 @@ func guideGradVariance(t *testing.T, delta float64, obj Objective, n int) (varia
 	t.Helper()
 	lg, x := testLG(4, 2, 0.7, 3)
 	model, guide := lgModel(lg), paramGuide(offsetMeanField(lg, x, delta))
-	store := NewParamStore()
-	samples := make([][]float64, n)
-	for s := range n {
-		_, g, err := Gradient(model, guide, store, x, obj, rand.New(rand.NewPCG(uint64(s), 11)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		samples[s] = flatGrad(g, "q.loc", "q.log_scale")
-	}
+	samples, _ := gradientDraws(t, model, guide, NewParamStore(), x, obj, n, 11, "q.loc", "q.log_scale")
 	m, _, v := moments(samples)
 	var norm2 float64
 	for i := range v {
