@@ -116,3 +116,27 @@ func TestSVIUpdatesBaseline(t *testing.T) {
 		}
 	}
 }
+
+// TestBaselinePanics checks the programmer errors of the baselines.
+func TestBaselinePanics(t *testing.T) {
+	x := [][]float64{{1, 2}}
+	for name, f := range map[string]func(){
+		"decay 1":       func() { (&AverageBaseline{Decay: 1}).Update(x, []float64{0}) },
+		"negative rate": func() { (&LinearBaseline{Rate: -0.5}).Update(x, []float64{0}) },
+		"rate 2":        func() { (&LinearBaseline{Rate: 2}).Update(x, []float64{0}) },
+		"length change": func() {
+			b := &LinearBaseline{}
+			b.Update(x, []float64{0})
+			b.Value([]float64{1})
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
