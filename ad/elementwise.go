@@ -148,6 +148,11 @@ func Exp(v *Var) *Var {
 	return unary(v, math.Exp, func(_, y float64) float64 { return y })
 }
 
+// Expm1 returns eᵛ − 1 elementwise, accurate near 0.
+func Expm1(v *Var) *Var {
+	return unary(v, math.Expm1, func(_, y float64) float64 { return y + 1 })
+}
+
 // Log returns log v elementwise.
 func Log(v *Var) *Var {
 	return unary(v, math.Log, func(x, _ float64) float64 { return 1 / x })

@@ -317,3 +317,56 @@ func Repeat(v *Var, n int) *Var {
 		}
 	}, v)
 }
+
+// Diag returns the diagonal of the square Var v as a 1×n row.
+func Diag(v *Var) *Var {
+	if v.R != v.C {
+		panic(shapeError("Diag", "want a square matrix", v))
+	}
+	out := Const(1, v.R, nil)
+	for i := range v.R {
+		out.Data[i] = v.Data[i*v.C+i]
+	}
+	return record(out, func() {
+		gv := v.gradBuf()
+		for i, g := range out.grad {
+			gv[i*v.C+i] += g
+		}
+	}, v)
+}
+
+// SolveLower returns X = L⁻¹B for a lower-triangular n×n L (its upper
+// triangle is ignored) and an n×c B, by forward substitution. The adjoints
+// are ∂B = L⁻ᵀG and ∂L = −lower(L⁻ᵀG Xᵀ).
+func SolveLower(l, b *Var) *Var {
+	if l.R != l.C || b.R != l.R {
+		panic(shapeError("SolveLower", "want a square L with as many rows as B", l, b))
+	}
+	tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: l.R, Stride: l.C, Data: l.Data}
+	out := Const(b.R, b.C, append([]float64(nil), b.Data...))
+	blas64.Trsm(blas.Left, blas.NoTrans, 1, tri, out.RawMatrix())
+	return record(out, func() {
+		// S = L⁻ᵀG.
+		s := blas64.General{Rows: b.R, Cols: b.C, Stride: b.C, Data: append([]float64(nil), out.grad...)}
+		blas64.Trsm(blas.Left, blas.Trans, 1, tri, s)
+		if needs(b) {
+			gb := b.gradBuf()
+			for i, v := range s.Data {
+				gb[i] += v
+			}
+		}
+		if needs(l) {
+			gl := l.gradBuf()
+			n := l.R
+			for i := range n {
+				for j := 0; j <= i; j++ {
+					var acc float64
+					for k := range b.C {
+						acc += s.Data[i*b.C+k] * out.Data[j*b.C+k]
+					}
+					gl[i*n+j] -= acc
+				}
+			}
+		}
+	}, l, b)
+}

@@ -17,7 +17,7 @@ import (
 // any number of rows. The methods panic if Logits is nil or empty. Bernoulli is
 // not reparameterisable.
 type Bernoulli struct {
-	Logits *mat.Dense // n×d or 1×d
+	Logits mat.Matrix // n×d or 1×d: a *mat.Dense, or an *ad.Var to differentiate
 }
 
 var (
@@ -27,10 +27,13 @@ var (
 )
 
 func (b Bernoulli) dims() (n, d int) {
-	if b.Logits == nil || b.Logits.IsEmpty() {
-		panic("dist: Bernoulli: nil or empty Logits")
+	if b.Logits == nil {
+		panic("dist: Bernoulli: nil Logits")
 	}
-	return b.Logits.Dims()
+	if n, d = b.Logits.Dims(); n == 0 || d == 0 {
+		panic("dist: Bernoulli: empty Logits")
+	}
+	return n, d
 }
 
 // Dim returns the number of columns of Logits.
@@ -74,7 +77,7 @@ func (b Bernoulli) Len() int { n, _ := b.dims(); return n }
 func (b Bernoulli) LogProb(dst []float64, x mat.Matrix) []float64 {
 	n, d := b.dims()
 	xr, dst := checkLogProbArgs("Bernoulli", dst, x, n, d)
-	lg := b.Logits.RawMatrix()
+	lg := rawOf(b.Logits)
 	if n == 1 {
 		l := rowOf(lg, 0)
 		var sp float64
@@ -110,7 +113,7 @@ func sigmoid(l float64) float64 { return 1 / (1 + math.Exp(-l)) }
 func (b Bernoulli) Sample(dst *mat.Dense, rnd *rand.Rand) {
 	n, d := b.dims()
 	g := prepareDst("Bernoulli", "Sample", dst, n, d)
-	lg := b.Logits.RawMatrix()
+	lg := rawOf(b.Logits)
 	var p []float64
 	if n == 1 {
 		p = make([]float64, d)
@@ -144,7 +147,7 @@ func (b Bernoulli) Sample(dst *mat.Dense, rnd *rand.Rand) {
 func (b Bernoulli) Entropy(dst []float64) []float64 {
 	n, _ := b.dims()
 	dst = entropyDst("Bernoulli", dst, n)
-	lg := b.Logits.RawMatrix()
+	lg := rawOf(b.Logits)
 	for i := range dst {
 		var s float64
 		for _, l := range rowOf(lg, i) {

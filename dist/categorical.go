@@ -22,7 +22,7 @@ import (
 // propagates NaN, and panics for a finite value that is not an integer, which
 // signals a programming error (for instance passing one-hot rows).
 type Categorical struct {
-	Logits *mat.Dense // n×K or 1×K
+	Logits mat.Matrix // n×K or 1×K: a *mat.Dense, or an *ad.Var to differentiate
 }
 
 var (
@@ -32,10 +32,13 @@ var (
 )
 
 func (c Categorical) dims() (n, k int) {
-	if c.Logits == nil || c.Logits.IsEmpty() {
-		panic("dist: Categorical: nil or empty Logits")
+	if c.Logits == nil {
+		panic("dist: Categorical: nil Logits")
 	}
-	return c.Logits.Dims()
+	if n, k = c.Logits.Dims(); n == 0 || k == 0 {
+		panic("dist: Categorical: empty Logits")
+	}
+	return n, k
 }
 
 // Dim returns 1: an event is a single class index.
@@ -80,7 +83,7 @@ func classLogProb(l []float64, lse, x float64) float64 {
 func (c Categorical) LogProb(dst []float64, x mat.Matrix) []float64 {
 	n, _ := c.dims()
 	xr, dst := checkLogProbArgs("Categorical", dst, x, n, 1)
-	lg := c.Logits.RawMatrix()
+	lg := rawOf(c.Logits)
 	if n == 1 {
 		l := rowOf(lg, 0)
 		lse := logspace.LogSumExp(l)
@@ -119,7 +122,7 @@ func cumulative(cdf, l []float64) int {
 func (c Categorical) Sample(dst *mat.Dense, rnd *rand.Rand) {
 	n, k := c.dims()
 	g := prepareDst("Categorical", "Sample", dst, n, 1)
-	lg := c.Logits.RawMatrix()
+	lg := rawOf(c.Logits)
 	cdf := make([]float64, k)
 	var last int
 	if n == 1 {
@@ -160,7 +163,7 @@ func searchCDF(cdf []float64, u float64) int {
 func (c Categorical) Entropy(dst []float64) []float64 {
 	n, _ := c.dims()
 	dst = entropyDst("Categorical", dst, n)
-	lg := c.Logits.RawMatrix()
+	lg := rawOf(c.Logits)
 	for i := range dst {
 		l := rowOf(lg, i)
 		lse := logspace.LogSumExp(l)
@@ -186,7 +189,7 @@ func (c Categorical) LogProbs(dst *mat.Dense) {
 	if r, cc := dst.Dims(); r != n || cc != k {
 		panic(fmt.Sprintf("dist: Categorical.LogProbs: dst is %d×%d, want %d×%d", r, cc, n, k))
 	}
-	lg, g := c.Logits.RawMatrix(), dst.RawMatrix()
+	lg, g := rawOf(c.Logits), dst.RawMatrix()
 	for i := 0; i < n; i++ {
 		l, out := rowOf(lg, i), rowOf(g, i)
 		lse := logspace.LogSumExp(l)

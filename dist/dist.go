@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/ad"
 )
 
 // LogProber computes batched log densities.
@@ -38,16 +40,32 @@ type Distribution interface {
 	Len() int
 }
 
-// Reparameterizer is a distribution whose draws are a differentiable,
-// deterministic function of parameter-free noise: z = T(ε), ε ~ N(0, I).
-// This is the reparameterisation trick, z = μ + σ·ε for a diagonal Normal.
-type Reparameterizer interface {
+// Differentiable is a distribution whose log-density can be recorded on a
+// tape of package ad, differentiable with respect to the value and to every
+// parameter given as an *ad.Var on a tape. Package ppl requires it of every
+// site's distribution.
+type Differentiable interface {
 	Distribution
-	// Transform stores T(eps) in dst, row by row.
-	Transform(dst *mat.Dense, eps mat.Matrix)
-	// RSample draws standard-normal noise into eps and stores T(eps) in dst,
-	// so that the caller keeps ε (for gradients or replay).
-	RSample(dst, eps *mat.Dense, rnd *rand.Rand)
+	// LogProbVar returns the log-densities of the rows of x as an n×1 Var,
+	// with the shape rules of LogProb.
+	LogProbVar(x *ad.Var) *ad.Var
+	// Detach returns the same distribution with the gradients of its
+	// parameters stopped: its log-density is still differentiable with
+	// respect to the value. (The score-free gradient estimators, STL and
+	// DReG, evaluate the guide's density this way.)
+	Detach() Differentiable
+}
+
+// Reparameterizer is a differentiable distribution whose draws are a
+// differentiable function of its parameters and of parameter-free noise:
+// z = T_θ(ε), as z = μ + σ·ε for a diagonal Normal (the reparameterisation
+// trick).
+type Reparameterizer interface {
+	Differentiable
+	// RSampleVar draws n rows (n must be Len() unless Len() is 1) as a Var
+	// differentiable with respect to the parameters, taking its noise from
+	// rnd exactly as Sample does.
+	RSampleVar(n int, rnd *rand.Rand) *ad.Var
 }
 
 // Entropier is a distribution with a closed-form entropy.

@@ -8,10 +8,9 @@ import (
 	"reflect"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/internal/logspace"
 )
 
@@ -20,7 +19,7 @@ import (
 var ErrNoKL = errors.New("dist: no analytic KL divergence registered")
 
 // klFunc is a registered KL with its arguments' types erased.
-type klFunc func(dst []float64, p, q Distribution) []float64
+type klFunc func(p, q Distribution) *ad.Var
 
 // klKey identifies a registered pair of concrete types.
 type klKey struct{ p, q reflect.Type }
@@ -34,12 +33,15 @@ var (
 // replacing any earlier registration for the pair. P and Q must not be
 // interface types, and fn must not be nil; RegisterKL panics otherwise.
 //
-// KL and KLDivergence call fn only after checking that p and q have the same
-// Dim and compatible batch sizes (each Len() is 1 or the common n), and with
-// a dst of length max(p.Len(), q.Len()); fn fills dst[i] with KL(p_i‖q_i),
-// broadcasting a member of Len() 1, and returns dst. RegisterKL is safe for
+// fn returns KL(p_i‖q_i) for each batch member as an n×1 Var written with
+// the operations of package ad, so that the divergence is differentiable
+// with respect to the parameters of both arguments that are *ad.Var (KLVar)
+// and evaluates to numbers when none is (KL). KL, KLVar and KLDivergence
+// call fn only after checking that p and q have the same Dim and compatible
+// batch sizes (each Len() is 1 or the common n); fn broadcasts a member of
+// Len() 1 and returns max(p.Len(), q.Len()) rows. RegisterKL is safe for
 // concurrent use; it is usually called from an init function.
-func RegisterKL[P, Q Distribution](fn func(dst []float64, p P, q Q) []float64) {
+func RegisterKL[P, Q Distribution](fn func(p P, q Q) *ad.Var) {
 	tp, tq := reflect.TypeFor[P](), reflect.TypeFor[Q]()
 	if tp.Kind() == reflect.Interface || tq.Kind() == reflect.Interface {
 		panic(fmt.Sprintf("dist: RegisterKL: %v‖%v: interface types cannot be registered", tp, tq))
@@ -49,8 +51,8 @@ func RegisterKL[P, Q Distribution](fn func(dst []float64, p P, q Q) []float64) {
 	}
 	klMu.Lock()
 	defer klMu.Unlock()
-	klTable[klKey{tp, tq}] = func(dst []float64, p, q Distribution) []float64 {
-		return fn(dst, p.(P), q.(Q))
+	klTable[klKey{tp, tq}] = func(p, q Distribution) *ad.Var {
+		return fn(p.(P), q.(Q))
 	}
 }
 
@@ -60,6 +62,24 @@ func lookupKL(p, q Distribution) (klFunc, bool) {
 	defer klMu.RUnlock()
 	fn, ok := klTable[klKey{reflect.TypeOf(p), reflect.TypeOf(q)}]
 	return fn, ok
+}
+
+// KLVar returns the analytic KL(p_i‖q_i) of each batch member as an n×1
+// Var, differentiable with respect to the parameters of p and q that are
+// *ad.Var on a tape. It panics if the dimensions or batch sizes are
+// incompatible, and returns an error wrapping ErrNoKL, naming both types,
+// if no KL is registered for the pair.
+func KLVar(p, q Distribution) (*ad.Var, error) {
+	m, _ := klBatch("KLVar", []float64{}, p, q)
+	fn, ok := lookupKL(p, q)
+	if !ok {
+		return nil, fmt.Errorf("%w for %T‖%T", ErrNoKL, p, q)
+	}
+	kl := fn(p, q)
+	if kl.R != m {
+		kl = ad.Add(kl, ad.Const(m, 1, nil))
+	}
+	return kl, nil
 }
 
 // klBatch panics unless p and q have the same Dim and compatible batch
@@ -73,6 +93,9 @@ func klBatch(name string, dst []float64, p, q Distribution) (int, []float64) {
 		panic(fmt.Sprintf("dist: %s: batch sizes %d and %d are incompatible", name, pn, qn))
 	}
 	m := max(pn, qn)
+	if dst != nil && len(dst) == 0 {
+		return m, dst
+	}
 	if dst == nil {
 		dst = make([]float64, m)
 	} else if len(dst) != m {
@@ -93,11 +116,12 @@ func klBatch(name string, dst []float64, p, q Distribution) (int, []float64) {
 // Categorical‖Categorical.
 func KL(dst []float64, p, q Distribution) ([]float64, error) {
 	_, dst = klBatch("KL", dst, p, q)
-	fn, ok := lookupKL(p, q)
-	if !ok {
-		return dst, fmt.Errorf("%w for %T‖%T", ErrNoKL, p, q)
+	kl, err := KLVar(p, q)
+	if err != nil {
+		return dst, err
 	}
-	return fn(dst, p, q), nil
+	copy(dst, kl.Data)
+	return dst, nil
 }
 
 // KLMonteCarlo estimates KL(p‖q) per member as the mean of log p(z) − log q(z)
@@ -194,23 +218,18 @@ func klMonteCarlo(name string, dst, se []float64, p, q Distribution, n int, rnd 
 // registered for the pair, else KLMonteCarlo with n draws from rnd. dst is
 // allocated if nil.
 func KLDivergence(dst []float64, p, q Distribution, n int, rnd *rand.Rand) []float64 {
-	if fn, ok := lookupKL(p, q); ok {
-		_, dst = klBatch("KLDivergence", dst, p, q)
-		return fn(dst, p, q)
+	if _, ok := lookupKL(p, q); ok {
+		dst, _ := KL(dst, p, q)
+		return dst
 	}
 	return KLMonteCarlo(dst, p, q, n, rnd)
 }
 
 func init() {
 	RegisterKL(klNormalNormal)
-	RegisterKL(klNormalStd)
-	RegisterKL(klStdNormal)
-	RegisterKL(func(dst []float64, _, _ StdNormal) []float64 {
-		for i := range dst {
-			dst[i] = 0
-		}
-		return dst
-	})
+	RegisterKL(func(p Normal, _ StdNormal) *ad.Var { return klGauss(p.Loc, p.LogScale, nil, nil) })
+	RegisterKL(func(_ StdNormal, q Normal) *ad.Var { return klGauss(nil, nil, q.Loc, q.LogScale) })
+	RegisterKL(func(_, _ StdNormal) *ad.Var { return ad.Scalar(0) })
 	RegisterKL(klMVNStd)
 	RegisterKL(klMVNMVN)
 	RegisterKL(klBernoulli)
@@ -225,143 +244,93 @@ func member(n, i int) int {
 	return i
 }
 
-// klGauss1 returns KL(N(μp, e^{2 lp})‖N(μq, e^{2 lq})) for scalars, written
-// with expm1 so that it is accurate when the two are close.
-func klGauss1(mp, lp, mq, lq float64) float64 {
-	delta := lp - lq
-	inv := math.Exp(-lq)
-	z := (mp - mq) * inv
-	if inv > math.MaxFloat64 {
-		z = scaled(mp-mq, lq)
+// orZero lifts m, or returns the constant 0 for nil.
+func orZero(m mat.Matrix) *ad.Var {
+	if m == nil {
+		return ad.Scalar(0)
 	}
-	return 0.5 * (math.Expm1(2*delta) - 2*delta + z*z)
+	return ad.Lift(m)
 }
 
-func klNormalNormal(dst []float64, p, q Normal) []float64 {
-	pn, d := p.dims()
-	qn, _ := q.dims()
-	pm, ps := p.Loc.RawMatrix(), p.LogScale.RawMatrix()
-	qm, qs := q.Loc.RawMatrix(), q.LogScale.RawMatrix()
-	for i := range dst {
-		a, b := member(pn, i), member(qn, i)
-		pmi, psi, qmi, qsi := rowOf(pm, a), rowOf(ps, a), rowOf(qm, b), rowOf(qs, b)
-		var s float64
-		for j := 0; j < d; j++ {
-			s += klGauss1(pmi[j], psi[j], qmi[j], qsi[j])
-		}
-		dst[i] = s
-	}
-	return dst
+// klGauss returns Σ_j KL(N(μp, e^{2 lp})‖N(μq, e^{2 lq})) per row, with nil
+// parameters meaning 0 (the standard normal), written with expm1 so that
+// it is accurate when the two are close:
+// ½(e^{2δ} − 1 − 2δ + ((μp − μq)/σq)²), δ = lp − lq.
+func klGauss(mp, lp, mq, lq mat.Matrix) *ad.Var {
+	delta := ad.Sub(orZero(lp), orZero(lq))
+	z := ad.Mul(ad.Sub(orZero(mp), orZero(mq)), ad.Exp(ad.Neg(orZero(lq))))
+	return ad.Scale(ad.SumRows(ad.Add(ad.Sub(ad.Expm1(ad.Scale(delta, 2)), ad.Scale(delta, 2)), ad.Square(z))), 0.5)
 }
 
-func klNormalStd(dst []float64, p Normal, _ StdNormal) []float64 {
-	pn, _ := p.dims()
-	pm, ps := p.Loc.RawMatrix(), p.LogScale.RawMatrix()
-	for i := range dst {
-		a := member(pn, i)
-		psi := rowOf(ps, a)
-		var s float64
-		for j, mu := range rowOf(pm, a) {
-			s += klGauss1(mu, psi[j], 0, 0)
-		}
-		dst[i] = s
-	}
-	return dst
+func klNormalNormal(p, q Normal) *ad.Var {
+	return klGauss(p.Loc, p.LogScale, q.Loc, q.LogScale)
 }
 
-func klStdNormal(dst []float64, _ StdNormal, q Normal) []float64 {
-	qn, _ := q.dims()
-	qm, qs := q.Loc.RawMatrix(), q.LogScale.RawMatrix()
-	for i := range dst {
-		b := member(qn, i)
-		qsi := rowOf(qs, b)
-		var s float64
-		for j, mu := range rowOf(qm, b) {
-			s += klGauss1(0, 0, mu, qsi[j])
-		}
-		dst[i] = s
-	}
-	return dst
-}
-
-// klMVNStd is ½(tr Σ + ‖μ‖² − d − log det Σ) with tr Σ = ‖L‖²_F.
-func klMVNStd(dst []float64, p MultivariateNormal, _ StdNormal) []float64 {
-	d, l, hld := p.check()
-	var s float64
-	for j := 0; j < d; j++ {
-		for _, v := range l.Data[j*l.Stride : j*l.Stride+j+1] {
-			s += v * v
-		}
-		s += p.Loc[j] * p.Loc[j]
-	}
-	dst[0] = 0.5*(s-float64(d)) - hld
-	return dst
+// klMVNStd is ½(‖L‖²_F + ‖μ‖² − d) − Σ_j log L_jj.
+func klMVNStd(p MultivariateNormal, _ StdNormal) *ad.Var {
+	d, _, _ := p.check()
+	l := lowerPart(ad.Lift(p.Chol))
+	s := ad.Add(ad.Sum(ad.Square(l)), ad.Sum(ad.Square(ad.Lift(p.Loc))))
+	return ad.Sub(ad.Scale(ad.Shift(s, -float64(d)), 0.5), ad.Sum(ad.Log(ad.Diag(l))))
 }
 
 // klMVNMVN is ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μp − μq)‖² − d) + log det Lq − log det Lp.
-func klMVNMVN(dst []float64, p, q MultivariateNormal) []float64 {
-	d, lp, hp := p.check()
-	_, lq, hq := q.check()
-	a := blas64.General{Rows: d, Cols: d, Stride: d, Data: make([]float64, d*d)}
-	for j := 0; j < d; j++ {
-		copy(a.Data[j*d:j*d+j+1], lp.Data[j*lp.Stride:j*lp.Stride+j+1])
-	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, lq, a)
-	v := make([]float64, d)
-	for j := range v {
-		v[j] = p.Loc[j] - q.Loc[j]
-	}
-	blas64.Trsv(blas.NoTrans, lq, blas64.Vector{N: d, Inc: 1, Data: v})
-	var s float64
-	for _, x := range a.Data {
-		s += x * x
-	}
-	for _, x := range v {
-		s += x * x
-	}
-	dst[0] = 0.5*(s-float64(d)) + hq - hp
-	return dst
+func klMVNMVN(p, q MultivariateNormal) *ad.Var {
+	d, _, _ := p.check()
+	q.check()
+	lp, lq := lowerPart(ad.Lift(p.Chol)), lowerPart(ad.Lift(q.Chol))
+	a := ad.SolveLower(lq, lp)
+	v := ad.SolveLower(lq, ad.Transpose(ad.Sub(ad.Lift(p.Loc), ad.Lift(q.Loc))))
+	s := ad.Shift(ad.Add(ad.Sum(ad.Square(a)), ad.Sum(ad.Square(v))), -float64(d))
+	return ad.Add(ad.Scale(s, 0.5), ad.Sub(ad.Sum(ad.Log(ad.Diag(lq))), ad.Sum(ad.Log(ad.Diag(lp)))))
 }
 
 // klBernoulli sums σ(a)(log σ(a) − log σ(b)) + σ(−a)(log σ(−a) − log σ(−b))
 // over coordinates, for logits a of p and b of q.
-func klBernoulli(dst []float64, p, q Bernoulli) []float64 {
-	pn, d := p.dims()
-	qn, _ := q.dims()
-	pl, ql := p.Logits.RawMatrix(), q.Logits.RawMatrix()
-	for i := range dst {
-		pa, qb := rowOf(pl, member(pn, i)), rowOf(ql, member(qn, i))
-		var s float64
-		for j := 0; j < d; j++ {
-			a, b := pa[j], qb[j]
-			s += sigmoid(a)*(logspace.Softplus(-b)-logspace.Softplus(-a)) +
-				sigmoid(-a)*(logspace.Softplus(b)-logspace.Softplus(a))
-		}
-		dst[i] = s
-	}
-	return dst
+func klBernoulli(p, q Bernoulli) *ad.Var {
+	a, b := ad.Lift(p.Logits), ad.Lift(q.Logits)
+	pos := ad.Mul(ad.Sigmoid(a), ad.Sub(ad.LogSigmoid(a), ad.LogSigmoid(b)))
+	neg := ad.Mul(ad.Sigmoid(ad.Neg(a)), ad.Sub(ad.LogSigmoid(ad.Neg(a)), ad.LogSigmoid(ad.Neg(b))))
+	return ad.SumRows(ad.Add(pos, neg))
 }
 
-// klCategorical is Σ_k p_k (log p_k − log q_k), skipping classes with p_k = 0.
-func klCategorical(dst []float64, p, q Categorical) []float64 {
+// klCategorical is Σ_k p_k (log p_k − log q_k), skipping classes with p_k = 0,
+// as one operation: ∂/∂a_k = p_k (log p_k − log q_k − KL) and
+// ∂/∂b_k = q_k − p_k for logits a of p and b of q.
+func klCategorical(p, q Categorical) *ad.Var {
 	pn, k := p.dims()
 	qn, kq := q.dims()
 	if k != kq {
 		panic(fmt.Sprintf("dist: KL: Categorical with %d classes ‖ Categorical with %d classes", k, kq))
 	}
-	pl, ql := p.Logits.RawMatrix(), q.Logits.RawMatrix()
-	for i := range dst {
+	n := max(pn, qn)
+	pl, ql := rawOf(p.Logits), rawOf(q.Logits)
+	// lp, lq: normalised log-probabilities per result row.
+	lp, lq := make([]float64, n*k), make([]float64, n*k)
+	out := make([]float64, n)
+	for i := range n {
 		a, b := rowOf(pl, member(pn, i)), rowOf(ql, member(qn, i))
 		la, lb := logspace.LogSumExp(a), logspace.LogSumExp(b)
 		var s float64
 		for j := range a {
-			lpa := a[j] - la
-			if math.IsInf(lpa, -1) {
-				continue
+			lp[i*k+j], lq[i*k+j] = a[j]-la, b[j]-lb
+			if !math.IsInf(lp[i*k+j], -1) {
+				s += math.Exp(lp[i*k+j]) * (lp[i*k+j] - lq[i*k+j])
 			}
-			s += math.Exp(lpa) * (lpa - (b[j] - lb))
 		}
-		dst[i] = s
+		out[i] = s
 	}
-	return dst
+	return ad.Custom(n, 1, out, []*ad.Var{ad.Lift(p.Logits), ad.Lift(q.Logits)}, func(g []float64, grads [][]float64) {
+		for i, gi := range g {
+			for j := range k {
+				pj := math.Exp(lp[i*k+j])
+				if ga := grads[0]; ga != nil && pj > 0 {
+					ga[member(pn, i)*k+j] += gi * pj * (lp[i*k+j] - lq[i*k+j] - out[i])
+				}
+				if gb := grads[1]; gb != nil {
+					gb[member(qn, i)*k+j] += gi * (math.Exp(lq[i*k+j]) - pj)
+				}
+			}
+		}
+	})
 }

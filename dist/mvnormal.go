@@ -15,13 +15,16 @@ import (
 // MultivariateNormal is a full-covariance Gaussian N(Loc, L Lᵀ), one member
 // (Len() == 1) broadcast to every row.
 //
-// Chol is the lower-triangular Cholesky factor L of the covariance, with a
-// positive diagonal. The methods panic if Chol is nil, not lower triangular,
-// has a non-positive diagonal entry, or has a size other than len(Loc). Build
-// one with NewMultivariateNormal from a covariance matrix.
+// Loc is the 1×d mean and Chol the d×d lower-triangular Cholesky factor L
+// of the covariance (the scale-tril parameterisation), with a positive
+// diagonal; its upper triangle is ignored. Each is a *mat.Dense or
+// *mat.TriDense, or an *ad.Var to differentiate log-densities and draws with
+// respect to it. The methods panic if a field is nil, Loc is not a row, Chol
+// is not d×d, or a diagonal entry of Chol is not positive. Build one from a
+// covariance matrix with NewMultivariateNormal.
 type MultivariateNormal struct {
-	Loc  []float64
-	Chol *mat.TriDense // lower triangular L with positive diagonal
+	Loc  mat.Matrix // 1×d
+	Chol mat.Matrix // d×d, lower triangular with positive diagonal
 }
 
 var (
@@ -44,23 +47,33 @@ func NewMultivariateNormal(mu []float64, cov mat.Symmetric) (MultivariateNormal,
 	}
 	l := mat.NewTriDense(len(mu), mat.Lower, nil)
 	ch.LTo(l)
-	return MultivariateNormal{Loc: append([]float64(nil), mu...), Chol: l}, nil
+	return MultivariateNormal{Loc: mat.NewDense(1, len(mu), append([]float64(nil), mu...)), Chol: mat.DenseCopyOf(l)}, nil
 }
 
 // check panics on an invalid MultivariateNormal and returns the dimension,
 // the raw Cholesky factor and Σ_j log L_jj = log det(Σ)/2.
 func (m MultivariateNormal) check() (d int, l blas64.Triangular, halfLogDet float64) {
-	if m.Chol == nil {
-		panic("dist: MultivariateNormal: nil Chol")
+	if m.Chol == nil || m.Loc == nil {
+		panic("dist: MultivariateNormal: nil Loc or Chol")
 	}
-	n, kind := m.Chol.Triangle()
-	if kind != mat.Lower {
-		panic("dist: MultivariateNormal: Chol is not lower triangular")
+	if r, c := m.Loc.Dims(); r != 1 || c == 0 {
+		panic(fmt.Sprintf("dist: MultivariateNormal: Loc is %d×%d, want a 1×d row", r, c))
 	}
-	if n != len(m.Loc) || n == 0 {
-		panic(fmt.Sprintf("dist: MultivariateNormal: Chol is %d×%d but len(Loc) = %d", n, n, len(m.Loc)))
+	_, n := m.Loc.Dims()
+	if r, c := m.Chol.Dims(); r != n || c != n {
+		panic(fmt.Sprintf("dist: MultivariateNormal: Chol is %d×%d but Loc has %d columns", r, c, n))
 	}
-	l = m.Chol.RawTriangular()
+	var g blas64.General
+	if t, ok := m.Chol.(*mat.TriDense); ok {
+		if _, kind := t.Triangle(); kind != mat.Lower {
+			panic("dist: MultivariateNormal: Chol is not lower triangular")
+		}
+		rt := t.RawTriangular()
+		g = blas64.General{Rows: n, Cols: n, Stride: rt.Stride, Data: rt.Data}
+	} else {
+		g = rawOf(m.Chol)
+	}
+	l = blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: g.Stride, Data: g.Data}
 	for j := 0; j < n; j++ {
 		v := l.Data[j*l.Stride+j]
 		if !(v > 0) {
@@ -71,7 +84,10 @@ func (m MultivariateNormal) check() (d int, l blas64.Triangular, halfLogDet floa
 	return n, l, halfLogDet
 }
 
-// Dim returns len(Loc).
+// mean returns the d values of Loc.
+func (m MultivariateNormal) mean() []float64 { return rawOf(m.Loc).Data }
+
+// Dim returns d, the number of columns of Loc.
 func (m MultivariateNormal) Dim() int { d, _, _ := m.check(); return d }
 
 // Len returns 1.
@@ -92,10 +108,11 @@ func (m MultivariateNormal) LogProb(dst []float64, x mat.Matrix) []float64 {
 	work := getWork(n * d)
 	defer putWork(work)
 	b := blas64.General{Rows: n, Cols: d, Stride: d, Data: *work}
+	mu := m.mean()
 	for i := 0; i < n; i++ {
 		bi := b.Data[i*d : i*d+d]
 		for j, v := range rowOf(xr, i) {
-			bi[j] = v - m.Loc[j]
+			bi[j] = v - mu[j]
 		}
 	}
 	// B ← B L⁻ᵀ, so that row i holds L⁻¹(x_i − μ).
@@ -147,7 +164,7 @@ func (m MultivariateNormal) affine(g blas64.General, l blas64.Triangular) {
 	blas64.Trmm(blas.Right, blas.Trans, 1, l, g)
 	for i := 0; i < g.Rows; i++ {
 		zi := rowOf(g, i)
-		for j, mu := range m.Loc {
+		for j, mu := range m.mean() {
 			zi[j] += mu
 		}
 	}
@@ -189,7 +206,7 @@ func (m MultivariateNormal) Entropy(dst []float64) []float64 {
 // Mean returns a copy of Loc.
 func (m MultivariateNormal) Mean() []float64 {
 	m.check()
-	return append([]float64(nil), m.Loc...)
+	return append([]float64(nil), m.mean()...)
 }
 
 // Covariance returns the covariance matrix L Lᵀ.

@@ -132,11 +132,11 @@ func TestMultivariateNormalPanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"nil chol", func() { MultivariateNormal{Loc: []float64{0}}.Dim() }},
-		{"upper chol", func() { MultivariateNormal{[]float64{0, 0}, upper}.Dim() }},
-		{"size", func() { MultivariateNormal{[]float64{0}, m.Chol}.Dim() }},
+		{"nil chol", func() { MultivariateNormal{Loc: dense([]float64{0})}.Dim() }},
+		{"upper chol", func() { MultivariateNormal{dense([]float64{0, 0}), upper}.Dim() }},
+		{"size", func() { MultivariateNormal{dense([]float64{0}), m.Chol}.Dim() }},
 		{"zero diagonal", func() {
-			MultivariateNormal{[]float64{0, 0}, mat.NewTriDense(2, mat.Lower, []float64{1, 0, 0, 0})}.Dim()
+			MultivariateNormal{dense([]float64{0, 0}), mat.NewTriDense(2, mat.Lower, []float64{1, 0, 0, 0})}.Dim()
 		}},
 		{"x columns", func() { m.LogProb(nil, dense([]float64{1, 2, 3})) }},
 		{"sample columns", func() { m.Sample(mat.NewDense(2, 3, nil), newRand(1)) }},

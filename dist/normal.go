@@ -10,14 +10,17 @@ import (
 
 // Normal is a batch of diagonal Gaussians N(Loc_i, diag(exp(LogScale_i))²).
 //
-// Loc and LogScale have the same shape: n×d for a batch of n members, or 1×d
-// for a single member broadcast to any number of rows. Member i has mean
-// Loc[i, ·] and standard deviations exp(LogScale[i, ·]). The methods panic if
-// either field is nil or the shapes differ; Validate reports the same
-// conditions as an error.
+// Loc and LogScale broadcast against each other: each is n×d for a batch of
+// n members, 1×d for one member shared by any number of rows, n×1 or 1×1
+// for a value shared by the coordinates. Member i has mean Loc[i, ·] and
+// standard deviations exp(LogScale[i, ·]). Each is a *mat.Dense, or an
+// *ad.Var to differentiate log-densities and draws with respect to it (see
+// LogProbVar and RSampleVar). The methods panic if a field is nil or empty
+// or the shapes do not broadcast; Validate reports the same conditions as an
+// error.
 type Normal struct {
-	Loc      *mat.Dense // n×d or 1×d
-	LogScale *mat.Dense // same shape as Loc
+	Loc      mat.Matrix // n×d, 1×d, n×1 or 1×1
+	LogScale mat.Matrix // broadcast against Loc
 }
 
 var (
@@ -25,18 +28,35 @@ var (
 	_ Entropier       = Normal{}
 )
 
+func (nd Normal) coord() coordwise {
+	return coordwise{name: "Normal", params: []mat.Matrix{nd.Loc, nd.LogScale}, f: normalLogPDF, grad: normalGrad}
+}
+
+// normalLogPDF is the log-density of one coordinate, th = (μ, log σ).
+func normalLogPDF(x float64, th []float64) float64 {
+	z := (x - th[0]) * math.Exp(-th[1])
+	if math.IsInf(math.Exp(-th[1]), 1) {
+		z = scaled(x-th[0], th[1])
+	}
+	return -0.5*z*z - th[1] - halfLog2Pi
+}
+
+// normalGrad stores ∂/∂μ = z/σ and ∂/∂log σ = z² − 1 and returns
+// ∂/∂x = −z/σ.
+func normalGrad(x float64, th, g []float64) float64 {
+	inv := math.Exp(-th[1])
+	z := (x - th[0]) * inv
+	g[0], g[1] = z*inv, z*z-1
+	return -z * inv
+}
+
 // Validate returns an error if Loc or LogScale is nil or empty or if their
-// shapes differ.
+// shapes do not broadcast.
 func (nd Normal) Validate() error {
-	if nd.Loc == nil || nd.LogScale == nil || nd.Loc.IsEmpty() || nd.LogScale.IsEmpty() {
-		return fmt.Errorf("dist: Normal: nil or empty Loc or LogScale")
+	if nd.Loc == nil || nd.LogScale == nil {
+		return fmt.Errorf("dist: Normal: nil Loc or LogScale")
 	}
-	lr, lc := nd.Loc.Dims()
-	sr, sc := nd.LogScale.Dims()
-	if lr != sr || lc != sc {
-		return fmt.Errorf("dist: Normal: Loc is %d×%d but LogScale is %d×%d", lr, lc, sr, sc)
-	}
-	return nil
+	return nd.coord().validate()
 }
 
 // dims returns the batch size and event dimension, panicking on an invalid
@@ -45,13 +65,21 @@ func (nd Normal) dims() (n, d int) {
 	if err := nd.Validate(); err != nil {
 		panic(err.Error())
 	}
-	return nd.Loc.Dims()
+	return nd.coord().shape()
 }
 
-// Dim returns the number of columns of Loc.
+// sameShape reports whether Loc and LogScale have the same shape (the fast
+// paths).
+func (nd Normal) sameShape() bool {
+	lr, lc := nd.Loc.Dims()
+	sr, sc := nd.LogScale.Dims()
+	return lr == sr && lc == sc
+}
+
+// Dim returns the event dimension, the broadcast number of columns.
 func (nd Normal) Dim() int { _, d := nd.dims(); return d }
 
-// Len returns the number of rows of Loc.
+// Len returns the batch size, the broadcast number of rows.
 func (nd Normal) Len() int { n, _ := nd.dims(); return n }
 
 // scaled returns diff·exp(-ls) for the case where exp(-ls) overflows.
@@ -69,8 +97,11 @@ func scaled(diff, ls float64) float64 {
 // and returns dst. See LogProber for the shape rules.
 func (nd Normal) LogProb(dst []float64, x mat.Matrix) []float64 {
 	n, d := nd.dims()
+	if !nd.sameShape() {
+		return nd.coord().logProb(dst, x)
+	}
 	xr, dst := checkLogProbArgs("Normal", dst, x, n, d)
-	loc, ls := nd.Loc.RawMatrix(), nd.LogScale.RawMatrix()
+	loc, ls := rawOf(nd.Loc), rawOf(nd.LogScale)
 	if n == 1 {
 		mu, lsr := rowOf(loc, 0), rowOf(ls, 0)
 		inv := make([]float64, d)
@@ -132,25 +163,11 @@ func (nd Normal) Transform(dst *mat.Dense, eps mat.Matrix) {
 	}
 	g := prepareDst("Normal", "Transform", dst, n, d)
 	e := checkTransformArgs("Normal", g, eps)
-	loc, ls := nd.Loc.RawMatrix(), nd.LogScale.RawMatrix()
-	if n == 1 {
-		mu, lsr := rowOf(loc, 0), rowOf(ls, 0)
-		sigma := make([]float64, d)
-		for j, l := range lsr {
-			sigma[j] = math.Exp(l)
-		}
-		for i := 0; i < g.Rows; i++ {
-			zi, ei := rowOf(g, i), rowOf(e, i)
-			for j, v := range ei {
-				zi[j] = mu[j] + sigma[j]*v
-			}
-		}
-		return
-	}
+	mu, ls := viewOf(nd.Loc), viewOf(nd.LogScale)
 	for i := 0; i < g.Rows; i++ {
-		zi, ei, mu, lsr := rowOf(g, i), rowOf(e, i), rowOf(loc, i), rowOf(ls, i)
+		zi, ei := rowOf(g, i), rowOf(e, i)
 		for j, v := range ei {
-			zi[j] = mu[j] + math.Exp(lsr[j])*v
+			zi[j] = mu.data[i*mu.rs+j*mu.cs] + math.Exp(ls.data[i*ls.rs+j*ls.cs])*v
 		}
 	}
 }
@@ -170,12 +187,12 @@ func (nd Normal) RSample(dst, eps *mat.Dense, rnd *rand.Rand) {
 func (nd Normal) Entropy(dst []float64) []float64 {
 	n, d := nd.dims()
 	dst = entropyDst("Normal", dst, n)
-	ls := nd.LogScale.RawMatrix()
+	ls := viewOf(nd.LogScale)
 	c := float64(d) * (0.5 + halfLog2Pi)
 	for i := range dst {
 		s := c
-		for _, l := range rowOf(ls, i) {
-			s += l
+		for j := range d {
+			s += ls.data[i*ls.rs+j*ls.cs]
 		}
 		dst[i] = s
 	}
@@ -192,5 +209,10 @@ func (nd Normal) Mean(dst *mat.Dense) {
 	if r, c := dst.Dims(); r != n || c != d {
 		panic(fmt.Sprintf("dist: Normal.Mean: dst is %d×%d, want %d×%d", r, c, n, d))
 	}
-	dst.Copy(nd.Loc)
+	mu := viewOf(nd.Loc)
+	for i := range n {
+		for j := range d {
+			dst.Set(i, j, mu.data[i*mu.rs+j*mu.cs])
+		}
+	}
 }

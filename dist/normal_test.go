@@ -177,8 +177,11 @@ func TestNormalPanics(t *testing.T) {
 	} {
 		mustPanic(t, tc.name, tc.f)
 	}
-	if err := (Normal{dense([]float64{0}), dense([]float64{0, 1})}).Validate(); err == nil {
+	if err := (Normal{dense([]float64{0, 0}), dense([]float64{0, 1, 2})}).Validate(); err == nil {
 		t.Error("Validate accepted a shape mismatch")
+	}
+	if err := (Normal{dense([]float64{0, 0}, []float64{1, 1}), dense([]float64{0, 1})}).Validate(); err != nil {
+		t.Errorf("Validate rejected a 1×2 LogScale broadcast against a 2×2 Loc: %v", err)
 	}
 	if err := good.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)

@@ -40,7 +40,7 @@ func ExampleLinearGaussian_MeanField() {
 	post := m.PosteriorNormal(x)
 	var cov mat.SymDense
 	cov.SymOuterK(1, post.Chol)
-	fmt.Printf("mean:      q %.4f, posterior %.4f\n", q.Loc.RawRowView(0), post.Loc)
+	fmt.Printf("mean:      q %.4f, posterior %.4f\n", mat.Row(nil, 0, q.Loc), post.Mean())
 	fmt.Printf("variance:  q %.4f, posterior %.4f\n", math.Exp(2*q.LogScale.At(0, 0)), cov.At(0, 0))
 	fmt.Printf("ELBO %.4f ≤ log p(x) %.4f\n", m.ELBO(x, q), m.LogEvidence(x))
 	// Output:

@@ -278,7 +278,7 @@ func (m LinearGaussian) PosteriorNormal(x []float64) dist.MultivariateNormal {
 	}
 	l := mat.NewTriDense(d, mat.Lower, nil)
 	cs.LTo(l)
-	return dist.MultivariateNormal{Loc: mu, Chol: l}
+	return dist.MultivariateNormal{Loc: mat.NewDense(1, d, mu), Chol: l}
 }
 
 // MeanField returns the optimal mean-field approximation to p(z|x): the
@@ -330,8 +330,8 @@ func (m LinearGaussian) ELBO(x []float64, q dist.Normal) float64 {
 	if r, c := q.LogScale.Dims(); r != 1 || c != d {
 		panic(fmt.Sprintf("latent: LinearGaussian.ELBO q.LogScale is %d×%d, want 1×%d", r, c, d))
 	}
-	loc := q.Loc.RawRowView(0)
-	ls := q.LogScale.RawRowView(0)
+	loc := mat.Row(nil, 0, q.Loc)
+	ls := mat.Row(nil, 0, q.LogScale)
 
 	// e = x − b − W m.
 	e := mat.NewVecDense(D, nil)

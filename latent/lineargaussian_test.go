@@ -297,8 +297,8 @@ func TestLinearGaussianPosterior(t *testing.T) {
 				var got mat.Dense
 				got.Mul(post.Chol, post.Chol.T())
 				for k := 0; k < s.d; k++ {
-					if !near(post.Loc[k], mu[k], 1e-10) {
-						t.Errorf("μ[%d] = %v, want %v", k, post.Loc[k], mu[k])
+					if !near(post.Loc.At(0, k), mu[k], 1e-10) {
+						t.Errorf("μ[%d] = %v, want %v", k, post.Loc.At(0, k), mu[k])
 					}
 					if post.Chol.At(k, k) <= 0 {
 						t.Errorf("Chol[%d,%d] = %v, want > 0", k, k, post.Chol.At(k, k))
@@ -311,8 +311,8 @@ func TestLinearGaussianPosterior(t *testing.T) {
 				}
 				mf := m.MeanField(x)
 				for k := 0; k < s.d; k++ {
-					if mf.Loc.At(0, k) != post.Loc[k] {
-						t.Errorf("mean-field mean[%d] = %v, want the posterior mean %v", k, mf.Loc.At(0, k), post.Loc[k])
+					if mf.Loc.At(0, k) != post.Loc.At(0, k) {
+						t.Errorf("mean-field mean[%d] = %v, want the posterior mean %v", k, mf.Loc.At(0, k), post.Loc.At(0, k))
 					}
 					v := math.Exp(2 * mf.LogScale.At(0, k))
 					if !near(v, 1/lambda.At(k, k), 1e-12) {
@@ -352,7 +352,7 @@ func TestLinearGaussianBayesOracle(t *testing.T) {
 					for _, v := range z.RawRowView(r) {
 						prior += distuv.UnitNormal.LogProb(v)
 					}
-					got := ll[r] + prior - mvnLogProb(t, z.RawRowView(r), post.Loc, &postCov)
+					got := ll[r] + prior - mvnLogProb(t, z.RawRowView(r), post.Mean(), &postCov)
 					if !near(got, ev, 1e-9) {
 						t.Errorf("z=%v: log p(x,z) − log p(z|x) = %v, want log p(x) = %v", z.RawRowView(r), got, ev)
 					}
@@ -412,7 +412,7 @@ func TestLinearGaussianMeanFieldOptimal(t *testing.T) {
 			m := latent.NewRandomLinearGaussian(s.D, s.d, s.noise, rnd)
 			for _, x := range testPoints(m, s.D, rnd) {
 				mf := m.MeanField(x)
-				p := append(append([]float64(nil), mf.Loc.RawRowView(0)...), mf.LogScale.RawRowView(0)...)
+				p := append(append([]float64(nil), mat.Row(nil, 0, mf.Loc)...), mat.Row(nil, 0, mf.LogScale)...)
 				f := func(p []float64) float64 { return elboAt(m, x, p) }
 				best := f(p)
 
@@ -503,7 +503,7 @@ func TestLinearGaussianELBOIdentity(t *testing.T) {
 					for k := 0; k < s.d; k++ {
 						qCov.SetSym(k, k, math.Exp(2*q.LogScale.At(0, k)))
 					}
-					kl := gaussKL(t, q.Loc.RawRowView(0), qCov, mu, sigma)
+					kl := gaussKL(t, mat.Row(nil, 0, q.Loc), qCov, mu, sigma)
 					got := m.ELBO(x, q)
 					if !near(got, ev-kl, 1e-9) {
 						t.Errorf("ELBO = %v, want log p(x) − KL(q‖p(z|x)) = %v − %v = %v", got, ev, kl, ev-kl)
@@ -528,7 +528,7 @@ func TestLinearGaussianELBOMonteCarlo(t *testing.T) {
 			m := latent.NewRandomLinearGaussian(s.D, s.d, s.noise, rnd)
 			x := testPoints(m, s.D, rnd)[0]
 			q := randomNormal(s.d, rnd)
-			loc, ls := q.Loc.RawRowView(0), q.LogScale.RawRowView(0)
+			loc, ls := mat.Row(nil, 0, q.Loc), mat.Row(nil, 0, q.LogScale)
 			z := mat.NewDense(n, s.d, nil)
 			logRatio := make([]float64, n)
 			for r := 0; r < n; r++ {

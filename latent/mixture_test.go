@@ -239,5 +239,5 @@ func postLogits(t *testing.T, d dist.Distribution) []float64 {
 	if r, _ := c.Logits.Dims(); r != 1 {
 		t.Fatalf("posterior has %d members, want 1", r)
 	}
-	return c.Logits.RawRowView(0)
+	return mat.Row(nil, 0, c.Logits)
 }

@@ -1,0 +1,198 @@
+package dist
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/ad"
+	"github.com/vitool/vitool/internal/logspace"
+)
+
+// rows returns the number of rows a draw of n rows from a batch of size
+// batch has, panicking on a mismatch.
+func drawRows(name string, n, batch int) int {
+	if n < 1 || (batch != 1 && n != batch) {
+		panic(fmt.Sprintf("dist: %s.RSampleVar: %d rows from a batch of %d", name, n, batch))
+	}
+	return n
+}
+
+// LogProbVar returns the log-densities of the rows of x, differentiable with
+// respect to x, Loc and LogScale (see Differentiable).
+func (nd Normal) LogProbVar(x *ad.Var) *ad.Var {
+	nd.dims()
+	return nd.coord().logProbVar(x)
+}
+
+// Detach returns nd with its parameters' gradients stopped.
+func (nd Normal) Detach() Differentiable {
+	p := detachAll(nd.Loc, nd.LogScale)
+	return Normal{Loc: p[0], LogScale: p[1]}
+}
+
+// RSampleVar returns n draws μ + exp(LogScale)·ε, ε ~ N(0, I) from rnd in
+// row-major order (the stream Sample consumes), differentiable with respect
+// to Loc and LogScale.
+func (nd Normal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
+	b, d := nd.dims()
+	eps := ad.Const(drawRows("Normal", n, b), d, nil)
+	fillNormal(eps.RawMatrix(), rnd)
+	return ad.Add(ad.Lift(nd.Loc), ad.Mul(ad.Exp(ad.Lift(nd.LogScale)), eps))
+}
+
+// LogProbVar returns the log-densities of the rows of x, differentiable with
+// respect to x.
+func (s StdNormal) LogProbVar(x *ad.Var) *ad.Var {
+	d := s.check()
+	checkLogProbArgs("StdNormal", nil, x, 1, d)
+	return ad.Shift(ad.Scale(ad.SumRows(ad.Square(x)), -0.5), -float64(d)*halfLog2Pi)
+}
+
+// Detach returns s (it has no parameters).
+func (s StdNormal) Detach() Differentiable { return s }
+
+// RSampleVar returns n standard-normal draws from rnd as a constant Var.
+func (s StdNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
+	eps := ad.Const(drawRows("StdNormal", n, 1), s.check(), nil)
+	fillNormal(eps.RawMatrix(), rnd)
+	return eps
+}
+
+// LogProbVar returns the log-masses of the rows of x, differentiable with
+// respect to Logits (and to x, as the relaxed form Σ x·l − softplus(l)).
+func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
+	b.dims()
+	return coordwise{name: "Bernoulli", params: []mat.Matrix{b.Logits},
+		f: func(x float64, th []float64) float64 { return x*th[0] - logspace.Softplus(th[0]) },
+		grad: func(x float64, th, g []float64) float64 {
+			g[0] = x - sigmoid(th[0])
+			return th[0]
+		},
+	}.logProbVar(x)
+}
+
+// Detach returns b with the gradient of its logits stopped.
+func (b Bernoulli) Detach() Differentiable { return Bernoulli{Logits: detachAll(b.Logits)[0]} }
+
+// LogProbVar returns the log-probabilities of the classes in the single
+// column of x, differentiable with respect to Logits (x is discrete: its
+// adjoint is zero).
+func (c Categorical) LogProbVar(x *ad.Var) *ad.Var {
+	n, k := c.dims()
+	out := c.LogProb(nil, x)
+	lg := rawOf(c.Logits)
+	logits := ad.Lift(c.Logits)
+	return ad.Custom(len(out), 1, out, []*ad.Var{x, logits}, func(g []float64, grads [][]float64) {
+		gl := grads[1]
+		if gl == nil {
+			return
+		}
+		for i, gi := range g {
+			if gi == 0 {
+				continue
+			}
+			m := member(n, i)
+			l := rowOf(lg, m)
+			lse := logspace.LogSumExp(l)
+			for j, v := range l {
+				gl[m*k+j] -= gi * math.Exp(v-lse)
+			}
+			if cls := x.Data[i]; cls >= 0 && int(cls) < k {
+				gl[m*k+int(cls)] += gi
+			}
+		}
+	})
+}
+
+// Detach returns c with the gradient of its logits stopped.
+func (c Categorical) Detach() Differentiable {
+	return Categorical{Logits: detachAll(c.Logits)[0]}
+}
+
+// LogProbVar returns the log-densities of the rows of x, differentiable with
+// respect to x, Loc and Chol.
+//
+// With u_i = L⁻¹(x_i − μ), the adjoints are ∂/∂x_i = −L⁻ᵀu_i,
+// ∂/∂μ = Σ_i L⁻ᵀu_i and ∂/∂L = lower(Σ_i L⁻ᵀu_i u_iᵀ) − diag(1/L_jj)·n.
+func (m MultivariateNormal) LogProbVar(x *ad.Var) *ad.Var {
+	d, l, _ := m.check()
+	out := m.LogProb(nil, x)
+	n := len(out)
+	loc, chol := ad.Lift(m.Loc), ad.Lift(m.Chol)
+	return ad.Custom(n, 1, out, []*ad.Var{x, loc, chol}, func(g []float64, grads [][]float64) {
+		// v_i = g_i L⁻ᵀ L⁻¹ (x_i − μ), one row per data row.
+		mu := rawOf(m.Loc).Data
+		v := blas64.General{Rows: n, Cols: d, Stride: d, Data: make([]float64, n*d)}
+		for i := range n {
+			for j := range d {
+				v.Data[i*d+j] = x.Data[i*d+j] - mu[j]
+			}
+		}
+		blas64.Trsm(blas.Right, blas.Trans, 1, l, v) // rows u_i = L⁻¹(x_i − μ)
+		u := blas64.General{Rows: n, Cols: d, Stride: d, Data: append([]float64(nil), v.Data...)}
+		blas64.Trsm(blas.Right, blas.NoTrans, 1, l, v) // rows L⁻ᵀu_i
+		var gsum float64
+		for i := range n {
+			for j := range d {
+				v.Data[i*d+j] *= g[i]
+			}
+			gsum += g[i]
+		}
+		if gx := grads[0]; gx != nil {
+			for i, w := range v.Data {
+				gx[i] -= w
+			}
+		}
+		if gm := grads[1]; gm != nil {
+			for i := range n {
+				for j := range d {
+					gm[j] += v.Data[i*d+j]
+				}
+			}
+		}
+		if gl := grads[2]; gl != nil {
+			// Σ_i (g_i L⁻ᵀu_i) u_iᵀ, lower triangle, minus Σ_i g_i / L_jj.
+			full := blas64.General{Rows: d, Cols: d, Stride: d, Data: make([]float64, d*d)}
+			blas64.Gemm(blas.Trans, blas.NoTrans, 1, v, u, 0, full)
+			for a := range d {
+				for b := 0; b <= a; b++ {
+					gl[a*d+b] += full.Data[a*d+b]
+				}
+				gl[a*d+a] -= gsum / l.Data[a*l.Stride+a]
+			}
+		}
+	})
+}
+
+// Detach returns m with the gradients of Loc and Chol stopped.
+func (m MultivariateNormal) Detach() Differentiable {
+	p := detachAll(m.Loc, m.Chol)
+	return MultivariateNormal{Loc: p[0], Chol: p[1]}
+}
+
+// RSampleVar returns n draws μ + Lε from rnd (the stream Sample consumes),
+// differentiable with respect to Loc and Chol; the upper triangle of Chol
+// is ignored.
+func (m MultivariateNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
+	d, _, _ := m.check()
+	eps := ad.Const(drawRows("MultivariateNormal", n, 1), d, nil)
+	fillNormal(eps.RawMatrix(), rnd)
+	return ad.Add(ad.Lift(m.Loc), ad.MatMul(eps, ad.Transpose(lowerPart(ad.Lift(m.Chol)))))
+}
+
+// lowerPart returns the lower triangle of the square Var v (a mask whose
+// adjoint zeroes the upper triangle).
+func lowerPart(v *ad.Var) *ad.Var {
+	mask := ad.Const(v.R, v.C, nil)
+	for a := range v.R {
+		for b := 0; b <= a && b < v.C; b++ {
+			mask.Data[a*v.C+b] = 1
+		}
+	}
+	return ad.Mul(v, mask)
+}
