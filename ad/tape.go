@@ -235,6 +235,9 @@ func Full(r, c int, v float64) *Var {
 // Row returns a constant 1×len(v) Var backed by v.
 func Row(v []float64) *Var { return Const(1, len(v), v) }
 
+// Col returns a constant len(v)×1 Var backed by v.
+func Col(v []float64) *Var { return Const(len(v), 1, v) }
+
 // FromDense returns a constant Var with m's values, sharing m's data when
 // its rows are contiguous and copying otherwise.
 func FromDense(m *mat.Dense) *Var {

@@ -93,7 +93,7 @@ type TrainerState struct {
 	Examples                       int
 	LossSum, BoundSum, GradNormSum float64
 	// Adam is the optimiser state, aligned with Trainer.ParamNames.
-	Adam vi.AdamState
+	Adam vi.AdamState[float32]
 }
 
 // ErrNotFinite is wrapped by the errors of training steps whose loss or
@@ -131,7 +131,7 @@ type Trainer struct {
 	ae     *AE
 	names  []string
 	params [][]float32
-	opt    *vi.Adam
+	opt    *vi.Adam[float32]
 	st     TrainerState // position and running sums; st.Adam unused
 
 	perm      []int // permutation of permEpoch over permN rows
@@ -205,7 +205,7 @@ func newTrainer(cfg TrainConfig, params [][]float32, names []string) (*Trainer, 
 	for i, p := range params {
 		lens[i] = len(p)
 	}
-	opt, err := vi.NewAdam(cfg.Adam, lens)
+	opt, err := vi.NewAdam[float32](cfg.Adam, lens)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func newTrainer(cfg TrainConfig, params [][]float32, names []string) (*Trainer, 
 func (t *Trainer) Config() TrainConfig { return t.cfg }
 
 // Optimizer returns the trainer's Adam optimiser.
-func (t *Trainer) Optimizer() *vi.Adam { return t.opt }
+func (t *Trainer) Optimizer() *vi.Adam[float32] { return t.opt }
 
 // ParamNames returns the PyTorch names of the trained parameters, in the
 // order of the optimiser's moment slices (TrainerState.Adam.M and V):
@@ -259,7 +259,7 @@ func (t *Trainer) SetState(s TrainerState) error {
 	if err := t.opt.SetState(s.Adam); err != nil {
 		return err
 	}
-	s.Adam = vi.AdamState{}
+	s.Adam = vi.AdamState[float32]{}
 	t.st = s
 	return nil
 }

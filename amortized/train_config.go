@@ -50,7 +50,7 @@ func (c TrainConfig) Metadata() map[string]string {
 // adamDefaults returns c with PyTorch's defaults filled in, as vi.Adam
 // uses them (c itself if it is invalid).
 func adamDefaults(c vi.AdamConfig) vi.AdamConfig {
-	a, err := vi.NewAdam(c, nil)
+	a, err := vi.NewAdam[float32](c, nil)
 	if err != nil {
 		return c
 	}

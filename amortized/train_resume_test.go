@@ -254,7 +254,7 @@ func TestTrainEpochNotFinite(t *testing.T) {
 			}
 			defer tr.Close()
 			var before []float32
-			var adamBefore vi.AdamState
+			var adamBefore vi.AdamState[float32]
 			_, err = tr.TrainEpoch(context.Background(), data, func(s StepStats) {
 				if s.Step == 1 {
 					m.Params()["decoder.0.weight"].Data[3] = float32(math.NaN())
@@ -321,7 +321,7 @@ func TestTrainEpochErrors(t *testing.T) {
 		{Epoch: -1, Adam: st.Adam},
 		{Step: 2, Examples: 0, Adam: st.Adam},
 		{Step: 1, Examples: 10, LossSum: math.NaN(), Adam: st.Adam},
-		{Adam: vi.AdamState{}},
+		{Adam: vi.AdamState[float32]{}},
 	} {
 		if err := same.SetState(bad); err == nil {
 			t.Errorf("SetState(%+v) accepted", bad)

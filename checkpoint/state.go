@@ -203,7 +203,7 @@ func (s *TrainState) Restore(tr *amortized.Trainer) error {
 		return fmt.Errorf("checkpoint: the saved state has moments for %d parameters, the trainer has %d", len(s.Names), len(names))
 	}
 	st := s.State
-	st.Adam = vi.AdamState{Step: s.State.Adam.Step}
+	st.Adam = vi.AdamState[float32]{Step: s.State.Adam.Step}
 	for _, n := range names {
 		i, ok := idx[n]
 		if !ok {

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 )
 
@@ -18,153 +19,176 @@ const AutoInitScale = 0.1
 // AutoMultivariateNormal.
 const AuxSiteName = "auto._latent"
 
-// continuousLayout traces model once and returns the layout of its latent
-// sites, all of which must be reparameterisable.
-func continuousLayout(name string, model Model, store *ParamStore, x []float64) ([]slot, error) {
+// slot is one latent site of a model as an automatic guide sees it: its
+// dimension and its plate's name and size ("" and 1 outside plates).
+type slot struct {
+	name      string
+	dim       int
+	plate     string
+	n         int
+	off, cols int // its block of columns in the concatenated latent row
+}
+
+// latentSlots traces model once (one particle, every plate member) and
+// returns its latent sites in order; with continuous, every one must be
+// reparameterisable.
+func latentSlots(who string, model Model, store *ParamStore, x mat.Matrix, continuous bool) ([]slot, error) {
 	tr, err := RunModel(model, store, x, 1, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
-	layout := latentLayout(tr)
-	if len(layout) == 0 {
-		return nil, fmt.Errorf("%w: %s: the model has no latent site", ErrStructure, name)
+	var out []slot
+	off := 0
+	for _, s := range tr.Sites {
+		if s.Kind != Latent {
+			continue
+		}
+		if continuous && !isReparam(s.Dist) {
+			return nil, fmt.Errorf("%w: %s covers continuous sites only; model site %q is a %T", ErrNotReparameterizable, who, s.Name, s.Dist)
+		}
+		sl := slot{name: s.Name, dim: s.Value.C, n: 1, off: off}
+		if s.Plate != nil {
+			sl.plate, sl.n = s.Plate.Name, s.Plate.N
+		}
+		sl.cols = sl.dim * sl.n
+		off += sl.cols
+		out = append(out, sl)
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s: the model has no latent site", ErrStructure, who)
+	}
+	return out, nil
+}
+
+func layoutDim(l []slot) int {
+	last := l[len(l)-1]
+	return last.off + last.cols
+}
+
+// byPlate runs f for the slots outside plates, then opens each plate once
+// and runs f for its slots inside it.
+func byPlate(t *Tracer, layout []slot, f func(s slot, p *Plate)) {
+	var plates []slot
+	seen := map[string]bool{}
 	for _, s := range layout {
-		if !s.reparam {
-			return nil, fmt.Errorf("%w: %s covers continuous sites only; model site %q is a %T", ErrNotReparameterizable, name, s.name, tr.Site(s.name).Dist)
+		if s.plate == "" {
+			f(s, nil)
+		} else if !seen[s.plate] {
+			seen[s.plate] = true
+			plates = append(plates, s)
 		}
 	}
-	return layout, nil
+	for _, ps := range plates {
+		t.Plate(ps.plate, ps.n, func(p *Plate) {
+			for _, s := range layout {
+				if s.plate == ps.plate {
+					f(s, p)
+				}
+			}
+		})
+	}
 }
 
 // AutoNormal returns a mean-field Gaussian guide for every latent site of
 // model, like Pyro's AutoNormal: site s is drawn from a diagonal Normal with
-// parameters "auto.<s>.loc" and "auto.<s>.log_scale" (1×Dim each, registered
-// in store on first use with means 0 and standard deviations AutoInitScale).
-// The model is traced once at x to find its sites; AutoNormal returns an
-// error wrapping ErrNotReparameterizable if one is discrete, and any error of
-// that run.
-//
-// The guide's parameters do not depend on x: it approximates the posterior
-// of one data point, such as a model whose x is a whole data set with global
-// latents. For per-point latents fitted over many data points (SVI with a
-// plate over the data) write an amortised guide, which computes q(z|x) from x.
-func AutoNormal(model Model, store *ParamStore, x []float64) (Guide, error) {
-	layout, err := continuousLayout("AutoNormal", model, store, x)
+// parameters "auto.<s>.loc" and "auto.<s>.log_scale" (1×Dim each, or N×Dim
+// for a site in a plate of N members, one row per member; means 0 and
+// standard deviations AutoInitScale at first). The model is traced once at
+// x to find its sites; AutoNormal returns an error wrapping
+// ErrNotReparameterizable if one is discrete, and any error of that run.
+// The guide opens the model's plates, so it follows their subsampling.
+func AutoNormal(model Model, store *ParamStore, x mat.Matrix) (Guide, error) {
+	layout, err := latentSlots("AutoNormal", model, store, x, true)
 	if err != nil {
 		return nil, err
 	}
-	return func(t *Tracer, x []float64) {
-		for _, s := range layout {
-			loc := t.Param("auto."+s.name+".loc", mat.NewDense(1, s.dim, nil))
-			ls := t.Param("auto."+s.name+".log_scale", fill(1, s.dim, math.Log(AutoInitScale)))
+	return func(t *Tracer, x *ad.Var) {
+		byPlate(t, layout, func(s slot, p *Plate) {
+			loc := t.Param("auto."+s.name+".loc", Zeros(s.n, s.dim))
+			ls := t.Param("auto."+s.name+".log_scale", Fill(s.n, s.dim, math.Log(AutoInitScale)))
+			if p != nil {
+				loc, ls = p.Gather(loc), p.Gather(ls)
+			}
 			t.Sample(s.name, dist.Normal{Loc: loc, LogScale: ls})
-		}
+		})
 	}, nil
 }
 
 // AutoMultivariateNormal returns a full-rank Gaussian guide over the
 // concatenation z of every latent site of model, in the order the model
-// samples them, like Pyro's AutoMultivariateNormal: z ~ N(μ, L Lᵀ) with μ the
-// 1×d parameter "auto.loc" and L built from the d×d parameter "auto.tril":
-// below the diagonal L equals it, on the diagonal L_ii = exp(auto.tril_ii),
-// and its upper triangle is unused. The joint draw is recorded as the
-// auxiliary site AuxSiteName, and each latent site takes its block of
-// columns. Its errors and its scope (one data point) are those of
-// AutoNormal.
-func AutoMultivariateNormal(model Model, store *ParamStore, x []float64) (Guide, error) {
-	layout, err := continuousLayout("AutoMultivariateNormal", model, store, x)
+// samples them (a site in a plate of N members contributes its N rows side
+// by side), like Pyro's AutoMultivariateNormal: z ~ N(μ, L Lᵀ) with μ the
+// 1×d parameter "auto.loc" and L the d×d parameter "auto.scale_tril",
+// constrained to LowerCholesky. The joint draw is recorded as the auxiliary
+// site AuxSiteName, and each latent site takes its block of columns. Its
+// errors are those of AutoNormal; it does not support subsampled plates.
+func AutoMultivariateNormal(model Model, store *ParamStore, x mat.Matrix) (Guide, error) {
+	layout, err := latentSlots("AutoMultivariateNormal", model, store, x, true)
 	if err != nil {
 		return nil, err
 	}
 	d := layoutDim(layout)
-	initTril := mat.NewDense(d, d, nil)
-	for i := range d {
-		initTril.Set(i, i, math.Log(AutoInitScale))
-	}
-	return func(t *Tracer, x []float64) {
-		loc := t.Param("auto.loc", mat.NewDense(1, d, nil))
-		raw := t.Param("auto.tril", initTril)
-		t.joint(AuxSiteName, dist.MultivariateNormal{Loc: loc.RawRowView(0), Chol: CholFromTril(raw)}, layout)
+	return func(t *Tracer, x *ad.Var) {
+		loc := t.Param("auto.loc", Zeros(1, d))
+		l := t.Param("auto.scale_tril", func(*rand.Rand) *mat.Dense {
+			m := mat.NewDense(d, d, nil)
+			for i := range d {
+				m.Set(i, i, AutoInitScale)
+			}
+			return m
+		}, LowerCholesky)
+		t.joint(AuxSiteName, dist.MultivariateNormal{Loc: loc, Chol: l}, layout)
 	}, nil
-}
-
-// CholFromTril returns the lower-triangular factor L that AutoMultivariateNormal
-// builds from its "auto.tril" parameter: the strict lower triangle of raw, with
-// exp of raw's diagonal on the diagonal. It panics if raw is not square.
-func CholFromTril(raw mat.Matrix) *mat.TriDense {
-	r, c := raw.Dims()
-	if r != c {
-		panic(fmt.Sprintf("ppl: CholFromTril: %d×%d matrix, want square", r, c))
-	}
-	l := mat.NewTriDense(r, mat.Lower, nil)
-	for i := range r {
-		for j := range i {
-			l.SetTri(i, j, raw.At(i, j))
-		}
-		l.SetTri(i, i, math.Exp(raw.At(i, i)))
-	}
-	return l
-}
-
-func fill(r, c int, v float64) *mat.Dense {
-	m := mat.NewDense(r, c, nil)
-	for i := range r {
-		for j := range c {
-			m.Set(i, j, v)
-		}
-	}
-	return m
 }
 
 // joint draws (or replays) the auxiliary site aux from d and splits its value
 // into the latent sites of layout, which carry no density of their own.
 func (t *Tracer) joint(aux string, d dist.Reparameterizer, layout []slot) {
-	dim := t.checkDist(aux, d)
 	k := t.trace.K
+	dim := t.checkDist(aux, d, k)
 	s := &Site{Name: aux, Kind: Auxiliary, Dist: d, Reparam: true}
-	switch t.mode {
-	case modeSample:
-		s.Value, s.Eps = mat.NewDense(k, dim, nil), mat.NewDense(k, dim, nil)
-		d.RSample(s.Value, s.Eps, t.rnd)
-	case modeNoise:
-		src := t.replay.Site(aux)
-		if src == nil || src.Eps == nil {
-			fail(ErrStructure, "guide site %q was not drawn in the run it replays", aux)
+	guard(aux, func() {
+		switch {
+		case t.mode == modeSample:
+			s.Value = d.RSampleVar(k, t.rnd)
+		case t.replay.Site(aux) != nil:
+			s.Value = t.replay.Site(aux).Value
+		default:
+			s.Value = t.assemble(layout, dim)
 		}
-		s.Eps = src.Eps
-		s.Value = mat.NewDense(k, dim, nil)
-		d.Transform(s.Value, src.Eps)
-	default:
-		if src := t.replay.Site(aux); src != nil {
-			s.Value, s.Eps = src.Value, src.Eps
-			break
-		}
-		// Replaying values given per latent site: assemble the joint draw.
-		s.Value = mat.NewDense(k, dim, nil)
-		for _, sl := range layout {
-			src := t.replay.Site(sl.name)
-			if src == nil {
-				fail(ErrStructure, "guide site %q is not in the trace it replays", sl.name)
-			}
-			if r, c := src.Value.Dims(); r != k || c != sl.dim {
-				fail(ErrShape, "site %q is %d×%d, want %d×%d", sl.name, r, c, k, sl.dim)
-			}
-			s.Value.Slice(0, k, sl.off, sl.off+sl.dim).(*mat.Dense).Copy(src.Value)
-		}
-	}
-	if r, c := s.Value.Dims(); r != k || c != dim {
-		fail(ErrShape, "site %q is %d×%d, want %d×%d", aux, r, c, k, dim)
-	}
-	s.LogProb = d.LogProb(nil, s.Value)
+		s.LogProb = d.LogProbVar(s.Value)
+	})
 	t.add(s)
-	for _, sl := range layout {
-		t.add(&Site{
-			Name:    sl.name,
-			Kind:    Latent,
-			Value:   mat.DenseCopyOf(s.Value.Slice(0, k, sl.off, sl.off+sl.dim)),
-			LogProb: make([]float64, k),
-			Reparam: true,
-		})
+	byPlate(t, layout, func(sl slot, p *Plate) {
+		if p != nil && p.B() != p.N {
+			fail(ErrStructure, "an automatic joint guide cannot subsample plate %q", p.Name)
+		}
+		v := ad.SliceCols(s.Value, sl.off, sl.off+sl.cols)
+		if p != nil {
+			v = ad.Reshape(v, k*p.N, sl.dim)
+		}
+		t.add(&Site{Name: sl.name, Kind: Latent, Value: v, LogProb: ad.Const(1, 1, nil), Reparam: true, Plate: p})
+	})
+}
+
+// assemble builds the joint value from the latent sites of the replay
+// trace (a guide re-scored on values given per site).
+func (t *Tracer) assemble(layout []slot, dim int) *ad.Var {
+	k := t.trace.K
+	parts := make([]*ad.Var, len(layout))
+	for i, sl := range layout {
+		src := t.replay.Site(sl.name)
+		if src == nil {
+			fail(ErrStructure, "guide site %q is not in the trace it replays", sl.name)
+		}
+		if len(src.Value.Data) != k*sl.cols {
+			fail(ErrShape, "site %q has %d values, want %d×%d", sl.name, len(src.Value.Data), k, sl.cols)
+		}
+		parts[i] = ad.Reshape(src.Value, k, sl.cols)
 	}
+	v := ad.ConcatCols(parts...)
+	if v.C != dim {
+		fail(ErrShape, "the latent sites have %d columns, the joint distribution %d", v.C, dim)
+	}
+	return v
 }

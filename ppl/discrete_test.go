@@ -2,12 +2,12 @@ package ppl
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/latent"
 )
@@ -21,40 +21,30 @@ func testMixture() latent.GaussianMixture {
 }
 
 // mixtureModel writes latent.GaussianMixture as a ppl model with a discrete
-// site "c".
+// site "c": the component's mean and scale are gathered by class.
 func mixtureModel(gm latent.GaussianMixture) Model {
-	K, D := gm.Means.Dims()
-	logits := mat.NewDense(1, K, nil)
+	K, _ := gm.Means.Dims()
+	logits := ad.Const(1, K, nil)
 	for i, w := range gm.Weights {
-		logits.Set(0, i, math.Log(w))
+		logits.Data[i] = math.Log(w)
 	}
-	return func(t *Tracer, x []float64) {
-		c := t.Sample("c", dist.Categorical{Logits: logits})
-		k := t.Particles()
-		loc, ls := mat.NewDense(k, D, nil), mat.NewDense(k, D, nil)
-		for i := range k {
-			cls := int(c.At(i, 0))
-			for j := range D {
-				loc.Set(i, j, gm.Means.At(cls, j))
-				ls.Set(i, j, math.Log(gm.Stds.At(cls, j)))
-			}
-		}
-		t.Observe("x", dist.Normal{Loc: loc, LogScale: ls}, x)
+	means, logStds := ad.FromDense(gm.Means), ad.Log(ad.FromDense(gm.Stds))
+	return func(t *Tracer, x *ad.Var) {
+		c := Classes(t.Sample("c", dist.Categorical{Logits: logits}))
+		t.Observe("x", dist.Normal{Loc: ad.Rows(means, c), LogScale: ad.Rows(logStds, c)}, x)
 	}
 }
 
 // catGuide draws "c" from a categorical with logits "q.logits".
 func catGuide(K int) Guide {
-	return func(t *Tracer, x []float64) {
-		l := t.Param("q.logits", mat.NewDense(1, K, nil))
-		t.Sample("c", dist.Categorical{Logits: l})
+	return func(t *Tracer, x *ad.Var) {
+		t.Sample("c", dist.Categorical{Logits: t.Param("q.logits", Zeros(1, K))})
 	}
 }
 
 // enumELBO is the exact ELBO of the categorical guide with the given logits,
 // by enumeration.
 func enumELBO(gm latent.GaussianMixture, x, logits []float64) float64 {
-	K := len(logits)
 	lse := math.Inf(-1)
 	for _, l := range logits {
 		lse = math.Max(lse, l)
@@ -65,7 +55,7 @@ func enumELBO(gm latent.GaussianMixture, x, logits []float64) float64 {
 	}
 	lse += math.Log(s)
 	var elbo float64
-	for c := range K {
+	for c := range logits {
 		z := mat.NewDense(1, 1, []float64{float64(c)})
 		lj := latent.LogJoint(nil, gm, x, z)[0]
 		lq := logits[c] - lse
@@ -77,8 +67,7 @@ func enumELBO(gm latent.GaussianMixture, x, logits []float64) float64 {
 // TestScoreFunctionUnbiased checks the score-function gradient for a
 // discrete guide site against the exact gradient of the enumerated ELBO,
 // with and without the leave-one-out baseline, and that the baseline reduces
-// the variance. It also checks the IWAE score gradient with the VIMCO
-// baseline against the one without.
+// the variance.
 func TestScoreFunctionUnbiased(t *testing.T) {
 	gm := testMixture()
 	x := []float64{0.4, 0.3}
@@ -87,23 +76,10 @@ func TestScoreFunctionUnbiased(t *testing.T) {
 	const n = 1000
 	vars := map[bool]float64{}
 	for _, noBase := range []bool{false, true} {
-		store := NewParamStore()
-		store.Set("q.logits", mat.NewDense(1, 3, logits))
-		var samples [][]float64
-		for s := range n {
-			_, g, err := Gradient(mixtureModel(gm), catGuide(3), store, x, Objective{K: 4, NoBaseline: noBase}, rand.New(rand.NewPCG(uint64(s), 7)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			samples = append(samples, flatGrad(g, "q.logits"))
-		}
-		mean, se, variance := moments(samples)
-		for i := range exact {
-			if math.Abs(mean[i]-exact[i]) > 4*se[i] {
-				t.Errorf("baseline=%v: mean gradient[%d] = %v ± %v, exact %v", !noBase, i, mean[i], se[i], exact[i])
-			}
-			vars[noBase] += variance[i]
-		}
+		store := NewParamStore(0)
+		store.Set("q.logits", row(logits), nil)
+		grads, _ := gradientDraws(t, mixtureModel(gm), catGuide(3), store, row(x), Objective{K: 4, NoBaseline: noBase}, n, 7, "q.logits")
+		vars[noBase] = checkUnbiased(t, "baseline", grads, exact)
 	}
 	t.Logf("score-function gradient variance: no baseline %.4g, leave-one-out baseline %.4g (ratio %.3g)", vars[true], vars[false], vars[true]/vars[false])
 	if !(vars[false] < vars[true]/2) {
@@ -112,24 +88,17 @@ func TestScoreFunctionUnbiased(t *testing.T) {
 }
 
 // TestIWAEScoreBaseline checks that the IWAE score-function gradient with
-// the VIMCO baseline has the mean of the one without.
+// the VIMCO baseline has the mean of the one without, and less variance.
 func TestIWAEScoreBaseline(t *testing.T) {
 	gm := testMixture()
-	x := []float64{0.4, 0.3}
+	x := row([]float64{0.4, 0.3})
 	const n = 600
 	var means, ses [2][]float64
 	var tot [2]float64
 	for b, noBase := range []bool{false, true} {
-		store := NewParamStore()
-		store.Set("q.logits", mat.NewDense(1, 3, []float64{0.3, -0.2, 0.1}))
-		var samples [][]float64
-		for s := range n {
-			_, g, err := Gradient(mixtureModel(gm), catGuide(3), store, x, Objective{Bound: BoundIWAE, K: 4, NoBaseline: noBase}, rand.New(rand.NewPCG(uint64(s), 8)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			samples = append(samples, flatGrad(g, "q.logits"))
-		}
+		store := NewParamStore(0)
+		store.Set("q.logits", row([]float64{0.3, -0.2, 0.1}), nil)
+		samples, _ := gradientDraws(t, mixtureModel(gm), catGuide(3), store, x, Objective{Bound: BoundIWAE, K: 4, NoBaseline: noBase}, n, 8, "q.logits")
 		var v []float64
 		means[b], ses[b], v = moments(samples)
 		for _, x := range v {

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 )
 
@@ -26,21 +25,24 @@ type enumPlan struct {
 
 // planEnumeration runs guide once on one particle and returns the plan for
 // its discrete sites, in the order it draws them. It fails, wrapping
-// ErrNotEnumerable, for a discrete site that is not a dist.Enumerator and
-// for more than MaxEnumeration combinations.
-func planEnumeration(guide Guide, store *ParamStore, x []float64) (*enumPlan, error) {
-	tr, err := RunGuide(guide, store, x, 1, rand.New(rand.NewPCG(0, 0)))
+// ErrNotEnumerable, for a discrete site that is not a dist.Enumerator or
+// lies in a plate, and for more than MaxEnumeration combinations.
+func planEnumeration(guide Guide, store *ParamStore, x *ad.Var) (*enumPlan, error) {
+	tr, err := runGuide(guide, newSession(store, nil), x, 1, rand.New(rand.NewPCG(0, 0)), 0)
 	if err != nil {
 		return nil, err
 	}
 	plan := &enumPlan{sites: map[string]enumSite{}, combos: 1}
 	for _, s := range tr.Sites {
-		if s.Reparam || s.Dist == nil {
+		if s.Reparam || s.Dist == nil || s.Kind != Latent {
 			continue
 		}
 		e, ok := s.Dist.(dist.Enumerator)
 		if !ok {
 			return nil, fmt.Errorf("%w: guide site %q is a %T, which does not list its values (dist.Enumerator)", ErrNotEnumerable, s.Name, s.Dist)
+		}
+		if s.Plate != nil {
+			return nil, fmt.Errorf("%w: guide site %q lies in plate %q; enumeration covers discrete sites outside plates", ErrNotEnumerable, s.Name, s.Plate.Name)
 		}
 		n := e.Support()
 		if plan.combos > MaxEnumeration/n {
@@ -52,28 +54,29 @@ func planEnumeration(guide Guide, store *ParamStore, x []float64) (*enumPlan, er
 	return plan, nil
 }
 
-// fill sets the rows of dst, the value of discrete site name drawn from d,
-// to the site's events for each particle's combination.
-func (p *enumPlan) fill(dst *mat.Dense, name string, d dist.Distribution) {
+// value returns the n rows of discrete site name drawn from d: each
+// particle's combination's event.
+func (p *enumPlan) value(name string, d dist.Distribution, n int) *ad.Var {
 	site, ok := p.sites[name]
 	e, isEnum := d.(dist.Enumerator)
 	if !ok || !isEnum || e.Support() != site.n {
 		fail(ErrStructure, "discrete guide site %q differs from the run that planned its enumeration", name)
 	}
-	r, _ := dst.Dims()
-	for i := range r {
-		e.Event(dst.RawRowView(i), (i%p.combos)/site.stride%site.n)
+	v := ad.Const(n, e.Dim(), nil)
+	for i := range n {
+		e.Event(v.Data[i*v.C:(i+1)*v.C], (i%p.combos)/site.stride%site.n)
 	}
+	return v
 }
 
 // runEnumerated runs guide on k particles per joint value of its discrete
 // sites (see Objective.Enumerate), drawing its continuous sites from rnd.
-func runEnumerated(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
-	plan, err := planEnumeration(guide, store, x)
+func runEnumerated(guide Guide, sess *session, x *ad.Var, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
+	plan, err := planEnumeration(guide, sess.store, x)
 	if err != nil {
 		return nil, err
 	}
-	t := newTracer(k*plan.combos, modeSample, rnd, store, nil)
+	t := newTracer(k*plan.combos, modeSample, rnd, sess, nil)
 	t.guide = true
 	t.enum = plan
 	t.subsample = subsample

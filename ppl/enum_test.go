@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
-	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 )
 
@@ -21,17 +21,17 @@ func TestEnumerateExactForDiscreteGuide(t *testing.T) {
 	x := []float64{0.4, 0.3}
 	logits := []float64{0.3, -0.2, 0.1}
 	exact := fd.Gradient(nil, func(l []float64) float64 { return enumELBO(gm, x, l) }, logits, &fd.Settings{Formula: fd.Central, Step: 1e-5})
-	store := NewParamStore()
-	store.Set("q.logits", mat.NewDense(1, 3, logits))
+	store := NewParamStore(0)
+	store.Set("q.logits", row(logits), nil)
 	for seed := range uint64(3) {
-		v, g, err := Gradient(mixtureModel(gm), catGuide(3), store, x, Objective{K: 1, Enumerate: true}, rand.New(rand.NewPCG(seed, 1)))
+		v, g, err := Gradient(mixtureModel(gm), catGuide(3), store, row(x), Objective{K: 1, Enumerate: true}, rand.New(rand.NewPCG(seed, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := enumELBO(gm, x, logits); math.Abs(v-want) > 1e-12 {
 			t.Errorf("seed %d: ELBO %v, exact %v", seed, v, want)
 		}
-		// Both sides are central differences with step 1e-5: O(h²) apart.
+		// The exact side is a central difference with step 1e-5: O(h²).
 		for i, got := range flatGrad(g, "q.logits") {
 			if math.Abs(got-exact[i]) > 1e-8 {
 				t.Errorf("seed %d: gradient[%d] = %v, exact %v", seed, i, got, exact[i])
@@ -48,22 +48,16 @@ var (
 	mixedSigma = 0.7
 )
 
-func mixedModel(t *Tracer, x []float64) {
-	logits := mat.NewDense(1, 2, []float64{math.Log(mixedPi[0]), math.Log(mixedPi[1])})
-	c := t.Sample("c", dist.Categorical{Logits: logits})
+func mixedModel(t *Tracer, x *ad.Var) {
+	c := t.Sample("c", dist.Categorical{Logits: ad.Row([]float64{math.Log(mixedPi[0]), math.Log(mixedPi[1])})})
 	z := t.Sample("z", dist.StdNormal{D: 1})
-	k := t.Particles()
-	loc, ls := mat.NewDense(k, 1, nil), mat.NewDense(k, 1, nil)
-	for i := range k {
-		loc.Set(i, 0, mixedMu[int(c.At(i, 0))]+z.At(i, 0))
-		ls.Set(i, 0, math.Log(mixedSigma))
-	}
-	t.Observe("x", dist.Normal{Loc: loc, LogScale: ls}, x)
+	loc := ad.Add(ad.Rows(ad.Col(mixedMu), Classes(c)), z)
+	t.Observe("x", dist.Normal{Loc: loc, LogScale: ad.Scalar(math.Log(mixedSigma))}, x)
 }
 
-func mixedGuide(t *Tracer, x []float64) {
-	t.Sample("c", dist.Categorical{Logits: t.Param("q.logits", mat.NewDense(1, 2, nil))})
-	t.Sample("z", dist.Normal{Loc: t.Param("q.m", mat.NewDense(1, 1, nil)), LogScale: t.Param("q.s", mat.NewDense(1, 1, nil))})
+func mixedGuide(t *Tracer, x *ad.Var) {
+	t.Sample("c", dist.Categorical{Logits: t.Param("q.logits", Zeros(1, 2))})
+	t.Sample("z", dist.Normal{Loc: t.Param("q.m", Zeros(1, 1)), LogScale: t.Param("q.s", Zeros(1, 1))})
 }
 
 // mixedELBO is the mixed model's ELBO in closed form at θ = (logits, m, s).
@@ -94,15 +88,15 @@ func TestEnumerateUnbiasedWithContinuousSites(t *testing.T) {
 	const n = 400
 	total := map[bool]float64{}
 	for _, enum := range []bool{true, false} {
-		store := NewParamStore()
-		store.Set("q.logits", mat.NewDense(1, 2, th[:2]))
-		store.Set("q.m", mat.NewDense(1, 1, th[2:3]))
-		store.Set("q.s", mat.NewDense(1, 1, th[3:]))
+		store := NewParamStore(0)
+		store.Set("q.logits", row(th[:2]), nil)
+		store.Set("q.m", row(th[2:3]), nil)
+		store.Set("q.s", row(th[3:]), nil)
 		obj := Objective{K: 2, Enumerate: true}
 		if !enum {
 			obj = Objective{K: 4} // the same number of particles: 2 per class
 		}
-		grads, vals := gradientDraws(t, mixedModel, mixedGuide, store, x, obj, n, 9, "q.logits", "q.m", "q.s")
+		grads, vals := gradientDraws(t, mixedModel, mixedGuide, store, row(x), obj, n, 9, "q.logits", "q.m", "q.s")
 		total[enum] = checkUnbiased(t, fmt.Sprintf("enumerate %v", enum), grads, exact)
 		if m, s := meanSE(vals); math.Abs(m-mixedELBO(x[0], th)) > 4*s {
 			t.Errorf("enumerate %v: ELBO %v ± %v, exact %v", enum, m, s, mixedELBO(x[0], th))
@@ -114,11 +108,11 @@ func TestEnumerateUnbiasedWithContinuousSites(t *testing.T) {
 	}
 }
 
-// opaque hides every capability of a distribution but Distribution.
-type opaque struct{ dist.Distribution }
+// opaque hides every capability of a distribution but Differentiable.
+type opaque struct{ dist.Differentiable }
 
 func TestEnumerateErrors(t *testing.T) {
-	x := []float64{0.8}
+	x := row([]float64{0.8})
 	for _, tc := range []struct {
 		name  string
 		guide Guide
@@ -127,16 +121,16 @@ func TestEnumerateErrors(t *testing.T) {
 	}{
 		{"IWAE", mixedGuide, Objective{K: 2, Bound: BoundIWAE, Enumerate: true}, nil},
 		{"analytic KL", mixedGuide, Objective{K: 2, AnalyticKL: true, Enumerate: true}, nil},
-		{"not an enumerator", func(t *Tracer, x []float64) {
-			t.Sample("c", opaque{dist.Categorical{Logits: mat.NewDense(1, 2, nil)}})
+		{"not an enumerator", func(t *Tracer, x *ad.Var) {
+			t.Sample("c", opaque{dist.Categorical{Logits: ad.Const(1, 2, nil)}})
 			t.Sample("z", dist.StdNormal{D: 1})
 		}, Objective{K: 1, Enumerate: true}, ErrNotEnumerable},
-		{"too many combinations", func(t *Tracer, x []float64) {
-			t.Sample("c", dist.Categorical{Logits: mat.NewDense(1, 2, nil)})
-			t.Sample("b", dist.Bernoulli{Logits: mat.NewDense(1, 16, nil)})
+		{"too many combinations", func(t *Tracer, x *ad.Var) {
+			t.Sample("c", dist.Categorical{Logits: ad.Const(1, 2, nil)})
+			t.Sample("b", dist.Bernoulli{Logits: ad.Const(1, 16, nil)})
 		}, Objective{K: 1, Enumerate: true}, ErrNotEnumerable},
 	} {
-		_, _, err := Gradient(mixedModel, tc.guide, NewParamStore(), x, tc.obj, rand.New(rand.NewPCG(1, 1)))
+		_, _, err := Gradient(mixedModel, tc.guide, NewParamStore(0), x, tc.obj, rand.New(rand.NewPCG(1, 1)))
 		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
 			continue

@@ -3,15 +3,14 @@ package ppl
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
-	"github.com/vitool/vitool/internal/logspace"
 )
 
 // Bound selects the variational objective.
@@ -43,18 +42,33 @@ const (
 	DReG
 )
 
+// String returns "standard", "stl" or "dreg".
+func (e Estimator) String() string {
+	switch e {
+	case Standard:
+		return "standard"
+	case STL:
+		return "stl"
+	case DReG:
+		return "dreg"
+	}
+	return fmt.Sprintf("Estimator(%d)", int(e))
+}
+
 // Objective describes what Gradient estimates.
 type Objective struct {
 	Bound     Bound
 	Estimator Estimator
-	// K is the number of particles (≥ 1; the baselines need K ≥ 2).
+	// K is the number of particles (≥ 1; the leave-one-out baselines need
+	// K ≥ 2).
 	K int
 	// AnalyticKL replaces log p(z) − log q(z) of every latent site whose
 	// model and guide distributions have a closed-form KL divergence in
 	// package dist by −KL(q‖p) (BoundELBO with Standard only).
 	AnalyticKL bool
 	// Baseline, if not nil, replaces the leave-one-out baseline of the
-	// score-function terms of discrete guide sites (see Baseline).
+	// score-function terms of discrete guide sites outside plates (see
+	// Baseline).
 	Baseline Baseline
 	// NoBaseline turns off the baselines of the score-function terms of
 	// discrete guide sites (for comparison: it increases their variance).
@@ -67,8 +81,8 @@ type Objective struct {
 	// instead of sampling them (BoundELBO with Standard only): each of the K
 	// particles is run once per combination, weighted by its probability
 	// under the guide, so the discrete sites contribute no score-function
-	// noise. Every discrete guide site must be a dist.Enumerator, with at
-	// most MaxEnumeration combinations in all.
+	// noise. Every discrete guide site must be a dist.Enumerator outside
+	// plates, with at most MaxEnumeration combinations in all.
 	Enumerate bool
 }
 
@@ -100,374 +114,286 @@ func (o Objective) Validate() error {
 }
 
 // Grads maps parameter names to the gradient of the objective with respect
-// to them, each with its parameter's shape.
+// to their stored (unconstrained) values, each with its parameter's shape.
 type Grads map[string]*mat.Dense
 
 // Gradient draws K particles from the guide with rnd, and returns the
 // estimate of the objective (to be maximised) and its estimated gradient with
 // respect to every parameter that model or guide read with Tracer.Param.
 //
-// Derivatives are central finite differences with common random numbers (see
-// the package documentation): the estimate is, to O(h²), the estimator named
-// by obj.Estimator. Gradient returns an error for an invalid objective, for
-// misuse in model or guide, and, wrapping ErrNotReparameterizable, for a
-// discrete guide site under STL or DReG.
-func Gradient(model Model, guide Guide, store *ParamStore, x []float64, obj Objective, rnd *rand.Rand) (float64, Grads, error) {
+// Gradient runs guide and model once on a tape of package ad, builds a
+// surrogate objective whose gradient is the estimator named by
+// obj.Estimator (see the package documentation), and differentiates it in
+// reverse mode: the cost is a small constant multiple of one forward run,
+// whatever the number of parameters. It returns an error for an invalid
+// objective, for misuse or a shape mismatch in model or guide, for a
+// discrete guide site under STL or DReG (wrapping ErrNotReparameterizable),
+// and for a log-density that is not finite, naming the site.
+func Gradient(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand) (float64, Grads, error) {
 	if err := obj.Validate(); err != nil {
 		return math.NaN(), nil, err
 	}
-	var g0 *Trace
-	var err error
+	xv, err := data(x)
+	if err != nil {
+		return math.NaN(), nil, err
+	}
+	sess := newSession(store, ad.NewTape())
+	var g *Trace
 	if obj.Enumerate {
-		g0, err = runEnumerated(guide, store, x, obj.K, rnd, obj.Subsample)
+		g, err = runEnumerated(guide, sess, xv, obj.K, rnd, obj.Subsample)
 	} else {
-		g0, err = runGuide(guide, store, x, obj.K, rnd, obj.Subsample)
+		g, err = runGuide(guide, sess, xv, obj.K, rnd, obj.Subsample)
 	}
 	if err != nil {
 		return math.NaN(), nil, err
 	}
-	m0, err := Replay(model, store, x, g0)
+	m, err := replay(model, sess, xv, g)
 	if err != nil {
 		return math.NaN(), nil, err
 	}
-	if obj.Estimator == STL || obj.Estimator == DReG {
-		for _, s := range g0.Sites {
-			if !s.Reparam {
-				return math.NaN(), nil, fmt.Errorf("%w: guide site %q (%T) under the %s estimator", ErrNotReparameterizable, s.Name, s.Dist, estName(obj.Estimator))
-			}
+	if err := checkEstimator(g, m, obj); err != nil {
+		return math.NaN(), nil, err
+	}
+	tm := collect(g, m, obj.AnalyticKL, false)
+	if !obj.Enumerate {
+		if err := tm.finite(g, m); err != nil {
+			return math.NaN(), nil, err
 		}
 	}
-	inGuide := map[string]bool{}
-	for _, n := range g0.Params {
-		inGuide[n] = true
+	value, surrogate := surrogateOf(tm, g, m, obj, xv)
+	if math.IsNaN(value) || math.IsInf(value, 0) {
+		return value, nil, fmt.Errorf("ppl: the objective is %v", value)
+	}
+	return value, differentiate(sess, g, m, surrogate), nil
+}
+
+// checkEstimator reports a discrete guide site under STL or DReG, and a
+// parameter shared by guide and model under DReG.
+func checkEstimator(g, m *Trace, obj Objective) error {
+	if obj.Estimator == Standard {
+		return nil
+	}
+	for _, s := range g.Sites {
+		if s.Kind == Latent && !s.Reparam {
+			return fmt.Errorf("%w: guide site %q (%T) under the %s estimator", ErrNotReparameterizable, s.Name, s.Dist, obj.Estimator)
+		}
 	}
 	if obj.Estimator == DReG {
-		for _, n := range m0.Params {
-			if inGuide[n] {
-				return math.NaN(), nil, fmt.Errorf("ppl: DReG: parameter %q is used by both model and guide", n)
+		for _, n := range m.Params {
+			if slices.Contains(g.Params, n) {
+				return fmt.Errorf("ppl: DReG: parameter %q is used by both model and guide", n)
 			}
 		}
 	}
-	f0 := terms(g0, m0, obj.AnalyticKL)
-	k := g0.K
+	return nil
+}
 
-	// Per-particle weights of the pathwise (A), score (S) and stopped (T)
-	// derivatives, and the value.
-	var value float64
-	var wA, wT []float64
-	wS := make([]float64, k)
-	// Rao-Blackwellisation: under the ELBO, the score of a discrete guide
-	// site in a plate member is weighted by that member's terms alone (wM).
-	rb := obj.Bound == BoundELBO && !obj.Enumerate
-	wM := map[string][]float64{}
-	switch {
-	case obj.Enumerate:
-		// The value is (1/K) Σ_p q(c_p) f_p over the K·combos particles p,
-		// and its derivative (1/K) Σ_p q(c_p) (∂f_p + f_p ∂log q(c_p)).
-		wA = make([]float64, k)
-		lq0, _ := discreteLogQ(g0, false)
-		for p, lq := range lq0 {
-			q := math.Exp(lq) / float64(obj.K)
-			if q == 0 {
-				continue // an impossible combination, whatever f_p is
-			}
-			value += q * f0[p]
-			wA[p] = q
-			wS[p] = q * f0[p]
-		}
-		wT = wA
-	case obj.Bound == BoundELBO:
-		value = mean(f0)
-		wA = constSlice(k, 1/float64(k))
-		wT = wA
-		for i := range wS {
-			b := 0.0
-			switch {
-			case obj.Baseline != nil:
-				b = obj.Baseline.Value(x)
-			case !obj.NoBaseline && k > 1:
-				b = (value*float64(k) - f0[i]) / float64(k-1)
-			}
-			wS[i] = (f0[i] - b) / float64(k)
-		}
-		_, members := discreteLogQ(g0, rb)
-		for key := range members {
-			fm := memberTerms(g0, m0, key)
-			w := make([]float64, k)
-			var sum float64
-			for _, v := range fm {
-				sum += v
-			}
-			for i, v := range fm {
-				b := 0.0
-				if !obj.NoBaseline && k > 1 {
-					b = (sum - v) / float64(k-1)
-				}
-				w[i] = (v - b) / float64(k)
-			}
-			wM[key] = w
-		}
-	case obj.Bound == BoundIWAE:
-		value = logspace.LogSumExp(f0) - math.Log(float64(k))
-		wA = make([]float64, k)
-		wT = make([]float64, k)
-		for i, v := range f0 {
-			wA[i] = math.Exp(v - value - math.Log(float64(k)))
-			wT[i] = wA[i] * wA[i]
-		}
-		for i := range wS {
-			b := 0.0
-			switch {
-			case obj.Baseline != nil:
-				b = obj.Baseline.Value(x)
-			case !obj.NoBaseline && k > 1:
-				b = vimcoBaseline(f0, i)
-			}
-			wS[i] = value - b
+// differentiate runs the backward passes of the surrogate and returns the
+// gradients of every parameter read. DReG takes the guide's parameters
+// from its first surrogate and the model's from its second.
+func differentiate(sess *session, g, m *Trace, surrogate []*ad.Var) Grads {
+	names := slices.Clone(g.Params)
+	for _, n := range m.Params {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
 		}
 	}
-
-	// Sum the members' score terms in a fixed order: the same seed gives the
-	// same bits.
-	memberKeys := slices.Sorted(maps.Keys(wM))
 	grads := Grads{}
-	names := append(slices.Clone(g0.Params), m0.Params...)
-	for _, name := range names {
-		if grads[name] != nil {
-			continue
-		}
-		p := store.Get(name)
-		r, c := p.Dims()
-		gr := mat.NewDense(r, c, nil)
-		grads[name] = gr
-		raw := p.RawMatrix()
-		guideParam := inGuide[name]
-		for i := range r {
-			for j := range c {
-				ptr := &raw.Data[i*raw.Stride+j]
-				d, err := derivs(model, guide, store, x, g0, ptr, guideParam, obj, rb)
-				if err != nil {
-					return math.NaN(), nil, fmt.Errorf("parameter %q: %w", name, err)
-				}
-				wt := wT
-				if obj.Estimator == DReG && !guideParam {
-					wt = wA
-				}
-				var s float64
-				for q := range k {
-					if obj.Estimator == STL || obj.Estimator == DReG {
-						s += wt[q] * d.t[q]
-					} else if wA[q] != 0 || wS[q] != 0 {
-						// A particle of weight zero (an impossible
-						// enumerated combination) may have a NaN derivative.
-						s += wA[q]*d.a[q] + wS[q]*d.s[q]
-					}
-				}
-				for _, key := range memberKeys {
-					w := wM[key]
-					for q, v := range d.m[key] {
-						s += w[q] * v
-					}
-				}
-				gr.Set(i, j, s)
+	for pass, s := range surrogate {
+		sess.tape.ZeroGrad(leaves(sess, names)...)
+		sess.tape.Backward(s)
+		for _, n := range names {
+			if len(surrogate) == 2 && (pass == 0) != slices.Contains(g.Params, n) {
+				continue
 			}
-		}
-	}
-	return value, grads, nil
-}
-
-func estName(e Estimator) string {
-	switch e {
-	case STL:
-		return "STL"
-	case DReG:
-		return "DReG"
-	}
-	return "Standard"
-}
-
-// derivative holds the per-particle derivatives with respect to one scalar
-// parameter: a of the log-weight terms (discrete values fixed), s of the
-// discrete guide sites' log-density (outside plate members when
-// Rao-Blackwellising), m of the discrete guide sites' log-density in each
-// plate member, t of the log-weights with the guide's density evaluated at
-// fixed parameters (STL and DReG).
-type derivative struct {
-	a, s, t []float64
-	m       map[string][]float64
-}
-
-// derivs computes the central differences for the scalar parameter *ptr.
-func derivs(model Model, guide Guide, store *ParamStore, x []float64, g0 *Trace, ptr *float64, guideParam bool, obj Objective, rb bool) (derivative, error) {
-	theta := *ptr
-	h := 1e-5 * math.Max(1, math.Abs(theta))
-	stopped := obj.Estimator == STL || obj.Estimator == DReG
-	var f, s, t [2][]float64
-	var sm [2]map[string][]float64
-	for side, sign := range []float64{1, -1} {
-		*ptr = theta + sign*h
-		g := g0
-		var err error
-		if guideParam {
-			g, err = rescoreGuide(guide, store, x, g0, modeNoise)
-			if err != nil {
-				*ptr = theta
-				return derivative{}, err
+			leaf := sess.params[n].leaf
+			gr := mat.NewDense(leaf.R, leaf.C, nil)
+			if lg := leaf.Grad(); lg != nil {
+				copy(gr.RawMatrix().Data, lg)
 			}
-		}
-		m, err := Replay(model, store, x, g)
-		if err != nil {
-			*ptr = theta
-			return derivative{}, err
-		}
-		// terms may compute KL divergences from the distributions, which
-		// read the parameters: evaluate before restoring θ.
-		f[side] = terms(g, m, obj.AnalyticKL)
-		*ptr = theta
-		s[side], sm[side] = discreteLogQ(g, rb)
-		if stopped {
-			gs := g0
-			if guideParam {
-				gs, err = rescoreGuide(guide, store, x, g, modeReplay)
-				if err != nil {
-					return derivative{}, err
-				}
-			}
-			t[side] = logWeights(gs, m)
+			grads[n] = gr
 		}
 	}
-	var d derivative
-	d.a = diff(f[0], f[1], h)
-	d.s = diff(s[0], s[1], h)
-	if len(sm[0]) > 0 {
-		d.m = make(map[string][]float64, len(sm[0]))
-		for key, plus := range sm[0] {
-			d.m[key] = diff(plus, sm[1][key], h)
-		}
-	}
-	if stopped {
-		d.t = diff(t[0], t[1], h)
-	}
-	return d, nil
+	return grads
 }
 
-func diff(p, m []float64, h float64) []float64 {
-	out := make([]float64, len(p))
-	for i := range p {
-		out[i] = (p[i] - m[i]) / (2 * h)
+func leaves(sess *session, names []string) []*ad.Var {
+	out := make([]*ad.Var, len(names))
+	for i, n := range names {
+		out[i] = sess.params[n].leaf
 	}
 	return out
 }
 
-// terms returns the per-particle integrand of the objective: the log-weights,
-// with the latent sites' log p − log q replaced by −KL(q‖p) where it is
-// analytic and analyticKL is set.
-func terms(g, m *Trace, analyticKL bool) []float64 {
-	f := logWeights(g, m)
-	if !analyticKL {
-		return f
-	}
-	for _, gs := range g.Sites {
-		if gs.Kind != Latent || gs.Dist == nil {
-			continue
-		}
-		ms := m.Site(gs.Name)
-		if ms == nil || ms.Dist == nil {
-			continue
-		}
-		if gn, mn := gs.Dist.Len(), ms.Dist.Len(); gn != 1 && mn != 1 && gn != mn {
-			continue
-		}
-		kl, err := dist.KL(nil, gs.Dist, ms.Dist)
-		if err != nil {
-			continue
-		}
-		for i := range f {
-			v := kl[0]
-			if len(kl) > 1 {
-				v = kl[i]
+// terms is the decomposition of the per-particle log-weights of one run:
+// the terms of sites outside plates, and per plate the terms of each member.
+type terms struct {
+	k int
+	// glob is K×1 (or 1×1): model minus guide log-densities outside plates.
+	glob *ad.Var
+	// lqG is K×1: the log-density of the guide's discrete sites outside
+	// plates (nil if there is none).
+	lqG    *ad.Var
+	plates []*plateTerms
+	// outside reports a latent or auxiliary site outside plates.
+	outside bool
+}
+
+// plateTerms are one plate's K×B member terms (unscaled) and the log-density
+// of its discrete guide sites.
+type plateTerms struct {
+	p   *Plate
+	loc *ad.Var
+	lq  *ad.Var
+}
+
+// collect decomposes the log-weights of guide trace g and model trace m.
+// With analyticKL, the latent sites with a closed-form KL contribute −KL;
+// with stopped, the guide's densities are evaluated with its parameters'
+// gradients stopped (STL and DReG).
+func collect(g, m *Trace, analyticKL, stopped bool) *terms {
+	tm := &terms{k: g.K, glob: ad.Const(g.K, 1, nil)}
+	skip := map[string]bool{}
+	if analyticKL {
+		for _, gs := range g.Sites {
+			ms := m.Site(gs.Name)
+			if gs.Kind != Latent || gs.Dist == nil || ms == nil || ms.Dist == nil {
+				continue
 			}
-			f[i] += -v*gs.Scale - ms.LogProb[i] + gs.LogProb[i]
+			if kl, ok := analytic(gs, ms); ok {
+				tm.add(gs.Plate, ad.Neg(kl), 1)
+				skip[gs.Name] = true
+			}
 		}
+	}
+	for _, s := range m.Sites {
+		if !skip[s.Name] {
+			tm.add(s.Plate, s.LogProb, 1)
+		}
+		if s.Kind == Latent && s.Plate == nil {
+			tm.outside = true
+		}
+	}
+	for _, s := range g.Sites {
+		if s.Kind == Auxiliary && s.Plate == nil {
+			tm.outside = true
+		}
+		if skip[s.Name] {
+			continue
+		}
+		lp := s.LogProb
+		if stopped && s.Dist != nil {
+			lp = s.Dist.Detach().LogProbVar(s.Value)
+		}
+		tm.add(s.Plate, lp, -1)
+		if s.Kind == Latent && !s.Reparam && s.Dist != nil {
+			tm.addDiscrete(s.Plate, s.LogProb)
+		}
+	}
+	return tm
+}
+
+// analytic returns −log p + log q replaced: KL(q‖p) of the guide site gs
+// against the model site ms, per row, if one is registered and the batch
+// shapes agree.
+func analytic(gs, ms *Site) (*ad.Var, bool) {
+	if gn, mn := gs.Dist.Len(), ms.Dist.Len(); gn != 1 && mn != 1 && gn != mn {
+		return nil, false
+	}
+	kl, err := dist.KLVar(gs.Dist, ms.Dist)
+	return kl, err == nil
+}
+
+// reshape returns the K·B×1 (or 1×1) log-densities of plate p's sites as a
+// K×B matrix (or 1×1).
+func reshape(lp *ad.Var, k int) *ad.Var {
+	if lp.R == 1 {
+		return lp
+	}
+	return ad.Reshape(lp, k, lp.R/k)
+}
+
+func (tm *terms) plate(p *Plate) *plateTerms {
+	for _, pt := range tm.plates {
+		if pt.p.Name == p.Name {
+			return pt
+		}
+	}
+	pt := &plateTerms{p: p, loc: ad.Const(tm.k, p.B(), nil)}
+	tm.plates = append(tm.plates, pt)
+	return pt
+}
+
+// add adds sign·lp to the terms of plate p (nil: outside plates).
+func (tm *terms) add(p *Plate, lp *ad.Var, sign float64) {
+	if sign < 0 {
+		lp = ad.Neg(lp)
+	}
+	if p == nil {
+		tm.glob = ad.Add(tm.glob, lp)
+		return
+	}
+	pt := tm.plate(p)
+	pt.loc = ad.Add(pt.loc, reshape(lp, tm.k))
+}
+
+func (tm *terms) addDiscrete(p *Plate, lp *ad.Var) {
+	if p == nil {
+		if tm.lqG == nil {
+			tm.lqG = ad.Const(tm.k, 1, nil)
+		}
+		tm.lqG = ad.Add(tm.lqG, lp)
+		return
+	}
+	pt := tm.plate(p)
+	if pt.lq == nil {
+		pt.lq = ad.Const(tm.k, p.B(), nil)
+	}
+	pt.lq = ad.Add(pt.lq, reshape(lp, tm.k))
+}
+
+// total returns the K×1 log-weights: the global terms plus each plate's
+// member terms summed and scaled.
+func (tm *terms) total() *ad.Var {
+	f := ad.Add(ad.Const(tm.k, 1, nil), tm.glob)
+	for _, pt := range tm.plates {
+		f = ad.Add(f, ad.Scale(ad.SumRows(pt.loc), pt.p.Scale))
 	}
 	return f
 }
 
-// discreteLogQ sums the log-densities of the guide's non-reparameterisable
-// sites per particle: with byMember, those in plate members per member
-// ("plate[i]" → sums) and the others in global; without, all in global.
-func discreteLogQ(g *Trace, byMember bool) (global []float64, members map[string][]float64) {
-	global = make([]float64, g.K)
-	for _, s := range g.Sites {
-		if s.Reparam || s.Dist == nil {
+// perMember reports whether every latent site lies in one plate, so that
+// the members are independent given the parameters: the IWAE bound and
+// DReG are then taken per member and summed (K particles per member), as in
+// a VAE trained by IWAE.
+func (tm *terms) perMember() *plateTerms {
+	if tm.outside || len(tm.plates) != 1 {
+		return nil
+	}
+	return tm.plates[0]
+}
+
+// finite returns an error naming the first site whose log-density is not
+// finite, when the log-weights are not.
+func (tm *terms) finite(g, m *Trace) error {
+	for _, v := range tm.total().Data {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
 			continue
 		}
-		dst := global
-		if key := s.group(); byMember && key != "" {
-			if members == nil {
-				members = map[string][]float64{}
-			}
-			if members[key] == nil {
-				members[key] = make([]float64, g.K)
-			}
-			dst = members[key]
-		}
-		for i, v := range s.LogProb {
-			dst[i] += v
-		}
-	}
-	return global, members
-}
-
-// memberTerms returns the per-particle log-weight terms of plate member key:
-// the log-densities of the model's sites in it minus those of the guide's.
-func memberTerms(g, m *Trace, key string) []float64 {
-	out := make([]float64, g.K)
-	for _, s := range m.Sites {
-		if s.group() == key {
-			for i, v := range s.LogProb {
-				out[i] += v
+		for _, tr := range []*Trace{g, m} {
+			for _, s := range tr.Sites {
+				for _, lp := range s.LogProb.Data {
+					if math.IsNaN(lp) || math.IsInf(lp, 0) {
+						who := "model"
+						if tr == g {
+							who = "guide"
+						}
+						return fmt.Errorf("ppl: the %s's log-density of site %q is %v under its %T: the guide's value may lie outside the model's support", who, s.Name, lp, s.Dist)
+					}
+				}
 			}
 		}
+		return fmt.Errorf("ppl: a log-weight is %v", v)
 	}
-	for _, s := range g.Sites {
-		if s.group() == key {
-			for i, v := range s.LogProb {
-				out[i] -= v
-			}
-		}
-	}
-	return out
-}
-
-// vimcoBaseline is the VIMCO baseline of Mnih and Rezende (2016) for
-// particle i: the log-mean-weight with log w_i replaced by the mean of the
-// other log-weights.
-func vimcoBaseline(f []float64, i int) float64 {
-	k := len(f)
-	var s float64
-	for j, v := range f {
-		if j != i {
-			s += v
-		}
-	}
-	g := slices.Clone(f)
-	g[i] = s / float64(k-1)
-	return logspace.LogSumExp(g) - math.Log(float64(k))
-}
-
-func mean(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-func constSlice(n int, v float64) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
+	return nil
 }

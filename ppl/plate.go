@@ -3,49 +3,73 @@ package ppl
 import (
 	"fmt"
 	"slices"
-	"strconv"
+
+	"github.com/vitool/vitool/ad"
 )
 
-// plateMember is the plate member a Tracer is running.
-type plateMember struct {
-	plate string
-	i     int
-	scale float64
+// Plate is a vectorised set of N conditionally independent members, such as
+// the points of a data set, opened by Tracer.Plate. A run visits all N
+// members or, when the objective subsamples (Objective.Subsample = b < N),
+// b of them drawn without replacement; the log-densities of the plate's
+// sites are then scaled by N/b so that the objective stays an unbiased
+// estimate over all N (Pyro's plate with subsampling).
+//
+// The sites sampled and observed in the plate's body are vectorised over the
+// visited members: a site's value has K·B rows for K particles and B visited
+// members, row k·B + b belonging to particle k and member Idx[b]. Data rows
+// of the visited members are selected with Data, and a value outside the
+// plate (one row per particle) is lifted to the plate's rows with Expand.
+type Plate struct {
+	// Name is the plate's name, N its size.
+	Name string
+	N    int
+	// Idx are the visited members, in increasing order.
+	Idx []int
+	// Scale is N/B, the factor of the plate's log-densities.
+	Scale float64
+	k     int
 }
 
-func memberName(plate string, i int) string { return plate + "[" + strconv.Itoa(i) + "]" }
+// B returns the number of visited members.
+func (p *Plate) B() int { return len(p.Idx) }
 
-// qualify returns the name of site name in the current plate member:
-// "name[i]" inside member i of a plate, name outside plates.
-func (t *Tracer) qualify(name string) string {
-	if t.member == nil {
-		return name
+// Data returns the rows of x (N rows, one per member) of the visited
+// members, repeated for every particle: a (K·B)×C constant, row k·B + b
+// holding row Idx[b] of x. It fails with ErrShape if x does not have N rows.
+func (p *Plate) Data(x *ad.Var) *ad.Var {
+	if x.R != p.N {
+		fail(ErrShape, "plate %q has %d members but the data have %d rows", p.Name, p.N, x.R)
 	}
-	return name + "[" + strconv.Itoa(t.member.i) + "]"
+	return ad.Tile(ad.Rows(x, p.Idx), p.k)
 }
 
-// Plate declares n conditionally independent members, such as the points of
-// a data set, and runs body(i) for each member i that this run visits: all
-// n, or, when the objective subsamples (Objective.Subsample = b < n), b
-// members drawn without replacement, whose log-densities are then scaled by
-// n/b so that the objective stays an unbiased estimate over all n (Pyro's
-// plate with subsampling). The members are visited in increasing order.
-//
-// The sites of member i are named with the suffix "[i]": Sample("c", d) in
-// member 3 is the site "c[3]", in the guide and in the model alike. The
-// parameters that body reads are not renamed: a parameter per member is one
-// matrix with a row per member, read at row i.
-//
-// A guide must open every plate that its model subsamples, so that both
-// visit the same members; a guide with no sites in the plate passes a nil
-// body. Plates do not nest, and a plate name is opened once per run. The
-// score-function gradient of a discrete guide site in member i is weighted by
-// the log-weight terms of member i alone (Rao-Blackwellisation), not by the
-// whole log-weight, which keeps its variance from growing with n.
-func (t *Tracer) Plate(name string, n int, body func(i int)) {
+// Expand lifts a value with one row per particle (K×C, or 1×C shared by all
+// particles) to the plate's rows: row k·B + b is row k of v.
+func (p *Plate) Expand(v *ad.Var) *ad.Var {
+	switch v.R {
+	case 1:
+		return ad.Tile(v, p.k*p.B())
+	case p.k:
+		return ad.Repeat(v, p.B())
+	}
+	fail(ErrShape, "plate %q: Expand of a value with %d rows, want 1 or K = %d", p.Name, v.R, p.k)
+	return nil
+}
+
+// Gather returns the rows of a per-member matrix m (N×C, such as a
+// parameter with one row per member) of the visited members, repeated for
+// every particle, like Data but differentiable with respect to m.
+func (p *Plate) Gather(m *ad.Var) *ad.Var { return p.Data(m) }
+
+// Plate opens the plate name of n members and runs body with the tracer in
+// it: the sites that body samples and observes are vectorised over the
+// visited members (see Plate). Site names are not changed. A guide must open
+// every plate that its model subsamples, so that both visit the same
+// members. Plates do not nest, and a plate name is opened once per run.
+func (t *Tracer) Plate(name string, n int, body func(p *Plate)) {
 	switch {
-	case t.member != nil:
-		fail(ErrStructure, "plate %q opened inside plate %q: plates do not nest", name, t.member.plate)
+	case t.plate != nil:
+		fail(ErrStructure, "plate %q opened inside plate %q: plates do not nest", name, t.plate.Name)
 	case n < 1:
 		fail(ErrShape, "plate %q has %d members, want at least 1", name, n)
 	}
@@ -53,16 +77,14 @@ func (t *Tracer) Plate(name string, n int, body func(i int)) {
 		fail(ErrDuplicateSite, "plate %q opened twice", name)
 	}
 	visit := t.members(name, n)
-	t.trace.Plates[name] = PlateMembers{N: n, Visited: visit}
+	p := &Plate{Name: name, N: n, Idx: visit, Scale: float64(n) / float64(len(visit)), k: t.trace.K}
+	t.trace.Plates[name] = p
 	if body == nil {
 		return
 	}
-	scale := float64(n) / float64(len(visit))
-	defer func() { t.member = nil }()
-	for _, i := range visit {
-		t.member = &plateMember{plate: name, i: i, scale: scale}
-		body(i)
-	}
+	t.plate = p
+	defer func() { t.plate = nil }()
+	body(p)
 }
 
 // members returns the members of plate name (of size n) that this run
@@ -73,7 +95,7 @@ func (t *Tracer) members(name string, n int) []int {
 			if rec.N != n {
 				fail(ErrShape, "plate %q has %d members, %d in the run it replays", name, n, rec.N)
 			}
-			return rec.Visited
+			return rec.Idx
 		}
 	}
 	b := t.subsample
@@ -108,14 +130,18 @@ func checkPlates(g, m *Trace) error {
 	for name, gp := range g.Plates {
 		mp, ok := m.Plates[name]
 		if !ok {
-			if len(gp.Visited) < gp.N {
-				return fmt.Errorf("%w: the guide subsamples plate %q, which the model does not open", ErrStructure, name)
+			if gp.B() < gp.N {
+				return errorf(ErrStructure, "the guide subsamples plate %q, which the model does not open", name)
 			}
 			continue
 		}
 		if mp.N != gp.N {
-			return fmt.Errorf("%w: plate %q has %d members in the guide, %d in the model", ErrShape, name, gp.N, mp.N)
+			return errorf(ErrShape, "plate %q has %d members in the guide, %d in the model", name, gp.N, mp.N)
 		}
 	}
 	return nil
+}
+
+func errorf(base error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{base}, args...)...)
 }

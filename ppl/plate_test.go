@@ -4,21 +4,23 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distmv"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/mc"
 	"github.com/vitool/vitool/vi"
 )
 
 // The hierarchical model: a global mean μ ~ N(0, s0²), and for each of the
-// n data points a local z_i ~ N(μ, 1) and x_i ~ N(z_i, σ²). Its guide is
-// mean-field: μ ~ N(m, e^{2s}), z_i ~ N(a_i, e^{2b_i}) with a row of the
-// parameters "q.a" and "q.b" per point.
+// n data points (rows of x) a local z_i ~ N(μ, 1) and x_i ~ N(z_i, σ²). Its
+// guide is mean-field: μ ~ N(m, e^{2s}), z_i ~ N(a_i, e^{2b_i}) with a row
+// of the parameters "q.a" and "q.b" per point.
 const (
 	hierS0    = 2.0
 	hierSigma = 0.5
@@ -26,35 +28,23 @@ const (
 
 var hierX = []float64{1.2, 0.3, 2.1, 1.7, -0.4, 0.9, 1.5, 2.6}
 
-func scalar(v float64) *mat.Dense { return mat.NewDense(1, 1, []float64{v}) }
-
-// rowsOf returns a K×1 matrix with every row v.
-func rowsOf(k int, v float64) *mat.Dense {
-	m := mat.NewDense(k, 1, nil)
-	for i := range k {
-		m.Set(i, 0, v)
-	}
-	return m
-}
-
-func hierModel(t *Tracer, x []float64) {
-	k := t.Particles()
-	mu := t.Sample("mu", dist.Normal{Loc: scalar(0), LogScale: scalar(math.Log(hierS0))})
-	t.Plate("data", len(x), func(i int) {
-		z := t.Sample("z", dist.Normal{Loc: mu, LogScale: mat.NewDense(k, 1, nil)})
-		t.Observe("x", dist.Normal{Loc: z, LogScale: rowsOf(k, math.Log(hierSigma))}, x[i:i+1])
+func hierModel(t *Tracer, x *ad.Var) {
+	mu := t.Sample("mu", dist.Normal{Loc: ad.Scalar(0), LogScale: ad.Scalar(math.Log(hierS0))})
+	t.Plate("data", x.R, func(p *Plate) {
+		z := t.Sample("z", dist.Normal{Loc: p.Expand(mu), LogScale: ad.Scalar(0)})
+		t.Observe("x", dist.Normal{Loc: z, LogScale: ad.Scalar(math.Log(hierSigma))}, p.Data(x))
 	})
 }
 
-func hierGuide(t *Tracer, x []float64) {
-	n := len(x)
-	m := t.Param("q.m", scalar(0))
-	s := t.Param("q.s", scalar(0))
-	a := t.Param("q.a", mat.NewDense(n, 1, nil))
-	b := t.Param("q.b", mat.NewDense(n, 1, nil))
+func hierGuide(t *Tracer, x *ad.Var) {
+	n := x.R
+	m := t.Param("q.m", Zeros(1, 1))
+	s := t.Param("q.s", Zeros(1, 1))
+	a := t.Param("q.a", Zeros(n, 1))
+	b := t.Param("q.b", Zeros(n, 1))
 	t.Sample("mu", dist.Normal{Loc: m, LogScale: s})
-	t.Plate("data", n, func(i int) {
-		t.Sample("z", dist.Normal{Loc: scalar(a.At(i, 0)), LogScale: scalar(b.At(i, 0))})
+	t.Plate("data", n, func(p *Plate) {
+		t.Sample("z", dist.Normal{Loc: p.Gather(a), LogScale: p.Gather(b)})
 	})
 }
 
@@ -84,11 +74,11 @@ func hierParams(n int) []float64 {
 }
 
 func hierStore(th []float64, n int) *ParamStore {
-	store := NewParamStore()
-	store.Set("q.m", scalar(th[0]))
-	store.Set("q.s", scalar(th[1]))
-	store.Set("q.a", mat.NewDense(n, 1, append([]float64(nil), th[2:2+n]...)))
-	store.Set("q.b", mat.NewDense(n, 1, append([]float64(nil), th[2+n:]...)))
+	store := NewParamStore(0)
+	store.Set("q.m", mat.NewDense(1, 1, []float64{th[0]}), nil)
+	store.Set("q.s", mat.NewDense(1, 1, []float64{th[1]}), nil)
+	store.Set("q.a", col(th[2:2+n]), nil)
+	store.Set("q.b", col(th[2+n:]), nil)
 	return store
 }
 
@@ -100,7 +90,7 @@ func TestPlateSubsampleUnbiased(t *testing.T) {
 	th := hierParams(n)
 	exact := fd.Gradient(nil, func(v []float64) float64 { return hierELBO(hierX, v) }, th, &fd.Settings{Formula: fd.Central, Step: 1e-5})
 	store := hierStore(th, n)
-	grads, vals := gradientDraws(t, hierModel, hierGuide, store, hierX, Objective{K: 2, Subsample: 3}, 2000, 21, "q.m", "q.s", "q.a", "q.b")
+	grads, vals := gradientDraws(t, hierModel, hierGuide, store, col(hierX), Objective{K: 2, Subsample: 3}, 2000, 21, "q.m", "q.s", "q.a", "q.b")
 	checkUnbiased(t, "subsampled", grads, exact)
 	m, s := meanSE(vals)
 	t.Logf("subsampled ELBO %.4f ± %.4f, exact %.4f", m, s, hierELBO(hierX, th))
@@ -138,7 +128,7 @@ func TestPlateEvidence(t *testing.T) {
 	}
 	th[0], th[1] = xbar, math.Log(0.4)
 	store := hierStore(th, n)
-	est, err := Importance(hierModel, hierGuide, store, hierX, 20000, mc.Config{Seed: 3})
+	est, err := Importance(hierModel, hierGuide, store, col(hierX), 20000, mc.Config{Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,45 +141,41 @@ func TestPlateEvidence(t *testing.T) {
 // The local-discrete model: a component c_i ~ Categorical(π) and
 // x_i ~ N(μ_{c_i}, 1) for every point, with a guide q(c_i) per point
 // (logits "q.logits", a row per point). localMixture puts the points in a
-// plate; flatMixture names the same sites by hand, outside any plate, so
-// that every score term is weighted by the whole log-weight.
+// plate; flatMixture names one site per point, outside any plate, so that
+// every score term is weighted by the whole log-weight.
 var (
 	lmPi = []float64{0.3, 0.7}
 	lmMu = []float64{-1, 1.5}
 	lmX  = []float64{-0.8, 1.2, 0.4, 2.0, -1.5, 0.9}
 )
 
-func lmPoint(t *Tracer, name string, x float64) {
-	k := t.Particles()
-	c := t.Sample("c"+name, dist.Categorical{Logits: mat.NewDense(1, 2, []float64{math.Log(lmPi[0]), math.Log(lmPi[1])})})
-	loc := mat.NewDense(k, 1, nil)
-	for j := range k {
-		loc.Set(j, 0, lmMu[int(c.At(j, 0))])
-	}
-	t.Observe("x"+name, dist.Normal{Loc: loc, LogScale: mat.NewDense(k, 1, nil)}, []float64{x})
-}
+var lmLogits = ad.Row([]float64{math.Log(0.3), math.Log(0.7)})
 
-func localMixture(t *Tracer, x []float64) {
-	t.Plate("data", len(x), func(i int) { lmPoint(t, "", x[i]) })
-}
-
-func flatMixture(t *Tracer, x []float64) {
-	for i := range x {
-		lmPoint(t, memberName("", i), x[i])
-	}
-}
-
-func localGuide(t *Tracer, x []float64) {
-	l := t.Param("q.logits", mat.NewDense(len(x), 2, nil))
-	t.Plate("data", len(x), func(i int) {
-		t.Sample("c", dist.Categorical{Logits: mat.NewDense(1, 2, l.RawRowView(i))})
+func localMixture(t *Tracer, x *ad.Var) {
+	t.Plate("data", x.R, func(p *Plate) {
+		c := t.Sample("c", dist.Categorical{Logits: lmLogits})
+		t.Observe("x", dist.Normal{Loc: ad.Rows(ad.Col(lmMu), Classes(c)), LogScale: ad.Scalar(0)}, p.Data(x))
 	})
 }
 
-func flatGuide(t *Tracer, x []float64) {
-	l := t.Param("q.logits", mat.NewDense(len(x), 2, nil))
-	for i := range x {
-		t.Sample("c"+memberName("", i), dist.Categorical{Logits: mat.NewDense(1, 2, l.RawRowView(i))})
+func flatMixture(t *Tracer, x *ad.Var) {
+	for i := range x.R {
+		c := t.Sample("c"+strconv.Itoa(i), dist.Categorical{Logits: lmLogits})
+		t.Observe("x"+strconv.Itoa(i), dist.Normal{Loc: ad.Rows(ad.Col(lmMu), Classes(c)), LogScale: ad.Scalar(0)}, ad.Rows(x, []int{i}))
+	}
+}
+
+func localGuide(t *Tracer, x *ad.Var) {
+	l := t.Param("q.logits", Zeros(x.R, 2))
+	t.Plate("data", x.R, func(p *Plate) {
+		t.Sample("c", dist.Categorical{Logits: p.Gather(l)})
+	})
+}
+
+func flatGuide(t *Tracer, x *ad.Var) {
+	l := t.Param("q.logits", Zeros(x.R, 2))
+	for i := range x.R {
+		t.Sample("c"+strconv.Itoa(i), dist.Categorical{Logits: ad.Rows(l, []int{i})})
 	}
 }
 
@@ -222,11 +208,11 @@ func TestPlateRaoBlackwellises(t *testing.T) {
 	variance := map[string]float64{}
 	for _, tc := range []struct {
 		name         string
-		model, guide func(*Tracer, []float64)
+		model, guide func(*Tracer, *ad.Var)
 	}{{"plate", localMixture, localGuide}, {"no plate", flatMixture, flatGuide}} {
-		store := NewParamStore()
-		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits))
-		grads, _ := gradientDraws(t, tc.model, tc.guide, store, lmX, Objective{K: 2}, n, 22, "q.logits")
+		store := NewParamStore(0)
+		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits), nil)
+		grads, _ := gradientDraws(t, tc.model, tc.guide, store, col(lmX), Objective{K: 2}, n, 22, "q.logits")
 		variance[tc.name] = checkUnbiased(t, tc.name, grads, exact)
 	}
 	t.Logf("score-function gradient variance over %d points: plate %.4g, no plate %.4g", len(lmX), variance["plate"], variance["no plate"])
@@ -236,38 +222,41 @@ func TestPlateRaoBlackwellises(t *testing.T) {
 }
 
 func TestPlateErrors(t *testing.T) {
-	x := []float64{1, 2, 3}
-	noPlateModel := func(t *Tracer, x []float64) {
+	x := col([]float64{1, 2, 3})
+	noPlateModel := func(t *Tracer, x *ad.Var) {
 		mu := t.Sample("mu", dist.StdNormal{D: 1})
-		t.Observe("x", dist.Normal{Loc: mu, LogScale: mat.NewDense(t.Particles(), 1, nil)}, x[:1])
+		t.Observe("x", dist.Normal{Loc: mu, LogScale: ad.Scalar(0)}, ad.Rows(x, []int{0}))
 	}
-	muGuide := func(t *Tracer, x []float64) { t.Sample("mu", dist.StdNormal{D: 1}) }
+	muGuide := func(t *Tracer, x *ad.Var) { t.Sample("mu", dist.StdNormal{D: 1}) }
 	for _, tc := range []struct {
 		name         string
-		model, guide func(*Tracer, []float64)
+		model, guide func(*Tracer, *ad.Var)
 		obj          Objective
 		want         error
 	}{
-		{"nested", func(t *Tracer, x []float64) {
-			t.Plate("a", 2, func(int) { t.Plate("b", 2, nil) })
+		{"nested", func(t *Tracer, x *ad.Var) {
+			t.Plate("a", 2, func(*Plate) { t.Plate("b", 2, nil) })
 		}, muGuide, Objective{K: 1}, ErrStructure},
-		{"opened twice", hierModel, func(t *Tracer, x []float64) {
+		{"opened twice", hierModel, func(t *Tracer, x *ad.Var) {
 			hierGuide(t, x)
-			t.Plate("data", len(x), nil)
+			t.Plate("data", x.R, nil)
 		}, Objective{K: 1}, ErrDuplicateSite},
-		{"sizes differ", hierModel, func(t *Tracer, x []float64) {
+		{"sizes differ", hierModel, func(t *Tracer, x *ad.Var) {
 			t.Sample("mu", dist.StdNormal{D: 1})
-			t.Plate("data", len(x)+1, nil)
+			t.Plate("data", x.R+1, nil)
 		}, Objective{K: 1}, ErrShape},
-		{"model lacks the subsampled plate", noPlateModel, func(t *Tracer, x []float64) {
+		{"model lacks the subsampled plate", noPlateModel, func(t *Tracer, x *ad.Var) {
 			muGuide(t, x)
-			t.Plate("data", len(x), nil)
+			t.Plate("data", x.R, nil)
 		}, Objective{K: 1, Subsample: 2}, ErrStructure},
+		{"data rows differ from the plate", func(t *Tracer, x *ad.Var) {
+			t.Plate("data", 5, func(p *Plate) { p.Data(x) })
+		}, muGuide, Objective{K: 1}, ErrShape},
 		{"subsampled IWAE", hierModel, hierGuide, Objective{K: 2, Bound: BoundIWAE, Subsample: 2}, nil},
 		{"negative subsample", hierModel, hierGuide, Objective{K: 2, Subsample: -1}, nil},
-		{"empty plate", func(t *Tracer, x []float64) { t.Plate("data", 0, nil) }, muGuide, Objective{K: 1}, ErrShape},
+		{"empty plate", func(t *Tracer, x *ad.Var) { t.Plate("data", 0, nil) }, muGuide, Objective{K: 1}, ErrShape},
 	} {
-		_, _, err := Gradient(tc.model, tc.guide, NewParamStore(), x, tc.obj, rand.New(rand.NewPCG(1, 1)))
+		_, _, err := Gradient(tc.model, tc.guide, NewParamStore(0), x, tc.obj, rand.New(rand.NewPCG(1, 1)))
 		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
 			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
 			continue
@@ -277,27 +266,32 @@ func TestPlateErrors(t *testing.T) {
 }
 
 // TestPlateSubsampleMembers checks that a subsampled plate visits distinct
-// members in increasing order and that the guide's members are replayed in
-// the model, scaled by n/b.
+// members in increasing order, that the model replays the guide's members,
+// and that its sites hold K·B rows.
 func TestPlateSubsampleMembers(t *testing.T) {
 	store := hierStore(hierParams(len(hierX)), len(hierX))
+	x := ad.FromDense(col(hierX))
 	for seed := range uint64(20) {
-		g, err := runGuide(hierGuide, store, hierX, 1, rand.New(rand.NewPCG(seed, 1)), 3)
+		sess := newSession(store, nil)
+		g, err := runGuide(hierGuide, sess, x, 2, rand.New(rand.NewPCG(seed, 1)), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := Replay(hierModel, store, hierX, g)
+		m, err := replay(hierModel, sess, x, g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		vis := g.Plates["data"].Visited
+		vis := g.Plates["data"].Idx
 		if len(vis) != 3 || !(vis[0] < vis[1] && vis[1] < vis[2]) || vis[0] < 0 || vis[2] >= len(hierX) {
 			t.Fatalf("seed %d: visited %v", seed, vis)
 		}
-		for _, i := range vis {
-			s := m.Site(memberName("x", i))
-			if s == nil || s.Scale != float64(len(hierX))/3 || s.Plate != "data" || s.Member != i {
-				t.Fatalf("seed %d: model site x[%d] = %+v", seed, i, s)
+		s := m.Site("x")
+		if s.Value.R != 6 || s.Plate.Scale != float64(len(hierX))/3 {
+			t.Fatalf("seed %d: model site x has %d rows, scale %v", seed, s.Value.R, s.Plate.Scale)
+		}
+		for b, i := range vis {
+			if s.Value.Data[3+b] != hierX[i] {
+				t.Fatalf("seed %d: particle 1, member %d observes %v, want %v", seed, i, s.Value.Data[3+b], hierX[i])
 			}
 		}
 	}
@@ -315,7 +309,7 @@ func TestSVIWithSubsampledPlate(t *testing.T) {
 			lr    float64
 			steps int
 		}{{0.05, 1500}, {0.005, 1000}} {
-			if _, err := SVI(hierModel, hierGuide, store, [][]float64{hierX}, SVIConfig{
+			if _, err := SVI(hierModel, hierGuide, store, col(hierX), SVIConfig{
 				Objective: Objective{K: 4, Subsample: sub}, Steps: ph.steps,
 				Adam: vi.AdamConfig{LR: ph.lr}, Seed: 7,
 			}); err != nil {
@@ -342,9 +336,9 @@ func TestPlateGradientDeterministic(t *testing.T) {
 	logits := make([]float64, 2*len(lmX))
 	var first []float64
 	for range 5 {
-		store := NewParamStore()
-		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits))
-		_, g, err := Gradient(localMixture, localGuide, store, lmX, Objective{K: 3}, rand.New(rand.NewPCG(4, 4)))
+		store := NewParamStore(0)
+		store.Set("q.logits", mat.NewDense(len(lmX), 2, logits), nil)
+		_, g, err := Gradient(localMixture, localGuide, store, col(lmX), Objective{K: 3}, rand.New(rand.NewPCG(4, 4)))
 		if err != nil {
 			t.Fatal(err)
 		}

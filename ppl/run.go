@@ -3,21 +3,41 @@ package ppl
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/vitool/vitool/ad"
 )
+
+// data lifts x to a constant Var, failing on nil or empty data.
+func data(x mat.Matrix) (*ad.Var, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: no data (nil x)", ErrShape)
+	}
+	if r, c := x.Dims(); r == 0 || c == 0 {
+		return nil, fmt.Errorf("%w: empty data (%d×%d)", ErrShape, r, c)
+	}
+	return ad.Lift(x), nil
+}
 
 // RunGuide runs guide on k particles, drawing its latent sites from rnd, and
 // returns its trace. It returns an error for misuse inside the guide. It
 // panics if k < 1.
-func RunGuide(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand) (*Trace, error) {
+func RunGuide(guide Guide, store *ParamStore, x mat.Matrix, k int, rnd *rand.Rand) (*Trace, error) {
 	if k < 1 {
 		panic(fmt.Sprintf("ppl: RunGuide: k = %d < 1", k))
 	}
-	return runGuide(guide, store, x, k, rnd, 0)
+	xv, err := data(x)
+	if err != nil {
+		return nil, err
+	}
+	return runGuide(guide, newSession(store, nil), xv, k, rnd, 0)
 }
 
-// runGuide is RunGuide with plates visiting subsample members (0: all).
-func runGuide(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
-	t := newTracer(k, modeSample, rnd, store, nil)
+// runGuide is RunGuide in a session, with plates visiting subsample
+// members (0: all).
+func runGuide(guide Guide, sess *session, x *ad.Var, k int, rnd *rand.Rand, subsample int) (*Trace, error) {
+	t := newTracer(k, modeSample, rnd, sess, nil)
 	t.guide = true
 	t.subsample = subsample
 	return t.run(guide, x)
@@ -26,12 +46,15 @@ func runGuide(guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand
 // RunModel runs model on k particles, drawing its latent sites from their
 // distributions (ancestral sampling from the prior), and returns its trace.
 // It returns an error for misuse inside the model. It panics if k < 1.
-func RunModel(model Model, store *ParamStore, x []float64, k int, rnd *rand.Rand) (*Trace, error) {
+func RunModel(model Model, store *ParamStore, x mat.Matrix, k int, rnd *rand.Rand) (*Trace, error) {
 	if k < 1 {
 		panic(fmt.Sprintf("ppl: RunModel: k = %d < 1", k))
 	}
-	t := newTracer(k, modeSample, rnd, store, nil)
-	return t.run(model, x)
+	xv, err := data(x)
+	if err != nil {
+		return nil, err
+	}
+	return newTracer(k, modeSample, rnd, newSession(store, nil), nil).run(model, xv)
 }
 
 // Replay runs model with its latent sites set to the values of the guide
@@ -39,8 +62,16 @@ func RunModel(model Model, store *ParamStore, x []float64, k int, rnd *rand.Rand
 // site of g (ErrMissingLatent), with the model distribution's shape
 // (ErrShape), and every latent site of g must be a latent site of the model
 // (ErrUnmatchedGuideSite).
-func Replay(model Model, store *ParamStore, x []float64, g *Trace) (*Trace, error) {
-	t := newTracer(g.K, modeReplay, nil, store, g)
+func Replay(model Model, store *ParamStore, x mat.Matrix, g *Trace) (*Trace, error) {
+	xv, err := data(x)
+	if err != nil {
+		return nil, err
+	}
+	return replay(model, newSession(store, nil), xv, g)
+}
+
+func replay(model Model, sess *session, x *ad.Var, g *Trace) (*Trace, error) {
+	t := newTracer(g.K, modeReplay, nil, sess, g)
 	tr, err := t.run(model, x)
 	if err != nil {
 		return nil, err
@@ -72,26 +103,10 @@ func checkCovered(g, m *Trace) error {
 	return nil
 }
 
-// rescoreGuide re-runs guide on the values of the guide trace g (mode
-// modeReplay) or on its noise (modeNoise), at the store's current
-// parameters, and checks that it visits the same sites.
-func rescoreGuide(guide Guide, store *ParamStore, x []float64, g *Trace, m mode) (*Trace, error) {
-	t := newTracer(g.K, m, nil, store, g)
-	t.guide = true
-	tr, err := t.run(guide, x)
-	if err != nil {
-		return nil, err
-	}
-	if len(tr.Sites) != len(g.Sites) {
-		return nil, fmt.Errorf("%w: guide visited %d sites, then %d", ErrStructure, len(g.Sites), len(tr.Sites))
-	}
-	return tr, nil
-}
-
 // LogWeights runs guide on k particles and replays model on its values. It
 // returns the per-particle log-weights log p(x, z_k) − log q(z_k) and the two
 // traces.
-func LogWeights(model Model, guide Guide, store *ParamStore, x []float64, k int, rnd *rand.Rand) (logw []float64, g, m *Trace, err error) {
+func LogWeights(model Model, guide Guide, store *ParamStore, x mat.Matrix, k int, rnd *rand.Rand) (logw []float64, g, m *Trace, err error) {
 	g, err = RunGuide(guide, store, x, k, rnd)
 	if err != nil {
 		return nil, nil, nil, err
@@ -100,14 +115,5 @@ func LogWeights(model Model, guide Guide, store *ParamStore, x []float64, k int,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return logWeights(g, m), g, m, nil
-}
-
-func logWeights(g, m *Trace) []float64 {
-	lw := m.LogProb(nil)
-	lq := g.LogProb(nil)
-	for i := range lw {
-		lw[i] -= lq[i]
-	}
-	return lw
+	return ad.Sub(m.LogProb(), g.LogProb()).Data, g, m, nil
 }

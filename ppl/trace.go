@@ -3,23 +3,25 @@ package ppl
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 )
 
 // Model is a generative model p(x, z) written as a function: it draws its
-// latent sites with t.Sample and scores the data point x with t.Observe.
-// A Model must be deterministic given the tracer (all randomness comes through
-// t.Sample) and must treat the K particles (rows) independently.
-type Model func(t *Tracer, x []float64)
+// latent sites with t.Sample and scores the data x with t.Observe. x holds
+// the data as a constant matrix, one data point per row (a single point is a
+// 1×D row). A Model must be deterministic given the tracer (all randomness
+// comes through t.Sample) and must treat the K particles (rows of every
+// latent value) independently.
+type Model func(t *Tracer, x *ad.Var)
 
 // Guide is a variational family q(z|x) written as a function: it draws every
 // latent site of its model, under the same names, with t.Sample.
-type Guide func(t *Tracer, x []float64)
+type Guide func(t *Tracer, x *ad.Var)
 
 // SiteKind tells latent sites from observed ones.
 type SiteKind int
@@ -54,32 +56,20 @@ type Site struct {
 	Kind SiteKind
 	// Dist is the site's distribution (nil for the latent sites of an
 	// automatic guide, whose density is carried by its auxiliary site).
-	Dist dist.Distribution
-	// Value is K×Dim for latent and auxiliary sites, 1×Dim for observed ones.
-	Value *mat.Dense
-	// LogProb holds the per-particle log-density, length K.
-	LogProb []float64
-	// Eps is the standard-normal noise of a reparameterised draw, nil for
-	// discrete, replayed and observed sites.
-	Eps *mat.Dense
-	// Reparam reports whether Dist is a dist.Reparameterizer.
+	Dist dist.Differentiable
+	// Value is K×Dim for latent and auxiliary sites outside plates and
+	// (K·B)×Dim inside a plate that visits B members (row k·B + b is
+	// particle k of member b); an observed site's value as given.
+	Value *ad.Var
+	// LogProb holds the log-densities of the value's rows (K or K·B rows,
+	// or one row broadcast to all particles), recorded on the run's tape.
+	LogProb *ad.Var
+	// Reparam reports whether the value is a differentiable function of the
+	// guide's parameters (the distribution is a dist.Reparameterizer and the
+	// site was drawn, not enumerated).
 	Reparam bool
-	// Plate and Member name the plate member the site belongs to (Plate
-	// is "" outside plates), and Scale is the factor n/b by which LogProb
-	// was multiplied when b of the plate's n members are visited (1
-	// otherwise).
-	Plate  string
-	Member int
-	Scale  float64
-}
-
-// group returns the name of the plate member the site belongs to,
-// "plate[i]", or "" outside plates.
-func (s *Site) group() string {
-	if s.Plate == "" {
-		return ""
-	}
-	return memberName(s.Plate, s.Member)
+	// Plate is the plate the site belongs to, or nil.
+	Plate *Plate
 }
 
 // Trace is the record of one run of a model or guide: its sites in the order
@@ -92,18 +82,9 @@ type Trace struct {
 	// Params are the names of the parameters read with Tracer.Param, in
 	// first-use order.
 	Params []string
-	// Plates maps each plate opened by the run to the members it visited,
-	// in increasing order.
-	Plates map[string]PlateMembers
+	// Plates maps each plate opened by the run to its record.
+	Plates map[string]*Plate
 	index  map[string]int
-}
-
-// PlateMembers records the members of a plate that one run visited.
-type PlateMembers struct {
-	// N is the plate's size, Visited the members visited (all N, or a
-	// subsample), in increasing order.
-	N       int
-	Visited []int
 }
 
 // Site returns the site with the given name, or nil.
@@ -114,26 +95,30 @@ func (tr *Trace) Site(name string) *Site {
 	return nil
 }
 
-// LogProb stores in dst[k] the sum over sites of the log-densities of
-// particle k and returns dst (allocated if nil). Kinds selects the sites
-// counted; none means all.
-func (tr *Trace) LogProb(dst []float64, kinds ...SiteKind) []float64 {
-	if dst == nil {
-		dst = make([]float64, tr.K)
-	}
-	if len(dst) != tr.K {
-		panic(fmt.Sprintf("ppl: Trace.LogProb: len(dst) = %d, want %d", len(dst), tr.K))
-	}
-	clear(dst)
+// LogProb returns the K per-particle sums of the log-densities of the
+// sites of the given kinds (all kinds if none), with the sites of a
+// subsampled plate scaled by its Scale, as a K×1 Var on the run's tape.
+func (tr *Trace) LogProb(kinds ...SiteKind) *ad.Var {
+	sum := ad.Const(tr.K, 1, nil)
 	for _, s := range tr.Sites {
 		if len(kinds) > 0 && !hasKind(kinds, s.Kind) {
 			continue
 		}
-		for k, v := range s.LogProb {
-			dst[k] += v
-		}
+		sum = ad.Add(sum, particleSum(s.LogProb, tr.K, s.Plate))
 	}
-	return dst
+	return sum
+}
+
+// particleSum reduces per-row log-densities to K per-particle sums: rows of a
+// plate's members are summed and scaled by the plate's Scale.
+func particleSum(lp *ad.Var, k int, p *Plate) *ad.Var {
+	if p == nil || lp.R == 1 {
+		if p != nil && lp.R == 1 {
+			return ad.Scale(lp, float64(p.N))
+		}
+		return lp
+	}
+	return ad.Scale(ad.SumRows(ad.Reshape(lp, k, lp.R/k)), p.Scale)
 }
 
 func hasKind(kinds []SiteKind, k SiteKind) bool {
@@ -155,24 +140,52 @@ var (
 	// ErrUnmatchedGuideSite: the guide samples a site that the model does not
 	// sample as a latent.
 	ErrUnmatchedGuideSite = errors.New("ppl: guide site is not a latent site of the model")
-	// ErrShape: a value or distribution has the wrong shape for its site.
+	// ErrShape: a value, distribution or operation has the wrong shape.
 	ErrShape = errors.New("ppl: shape mismatch")
 	// ErrNotReparameterizable: the gradient estimator needs a
 	// reparameterisable site.
 	ErrNotReparameterizable = errors.New("ppl: site is not reparameterisable")
-	// ErrStructure: the structure of a run is inconsistent: a re-run of a
-	// function visited other sites than the run it replays, a plate opened
-	// inside another, or a subsampled plate the model does not open.
+	// ErrStructure: the structure of a run is inconsistent: a plate opened
+	// inside another, a subsampled plate the model does not open, a
+	// parameter read with another constraint.
 	ErrStructure = errors.New("ppl: inconsistent structure")
 	// ErrNotEnumerable: enumeration was asked for a discrete guide site
 	// whose distribution is not a dist.Enumerator, or whose combinations
 	// are too many.
 	ErrNotEnumerable = errors.New("ppl: site cannot be enumerated")
+	// ErrPanic: the model or guide panicked; the error carries the panic
+	// value and the last site visited.
+	ErrPanic = errors.New("ppl: model or guide panicked")
 )
 
 // siteError carries a misuse error out of user code by panic; the runners
 // recover it and return the error.
 type siteError struct{ err error }
+
+// fail aborts the running function with a misuse error.
+func fail(err error, format string, args ...any) {
+	panic(siteError{fmt.Errorf("%w: "+format, append([]any{err}, args...)...)})
+}
+
+// session is what the runs of one gradient or evaluation share: the tape
+// (nil when nothing is differentiated), the parameter store and the
+// parameters already read, so that the guide and the model see the same
+// Vars.
+type session struct {
+	tape   *ad.Tape
+	store  *ParamStore
+	params map[string]*paramUse
+}
+
+func newSession(store *ParamStore, tape *ad.Tape) *session {
+	return &session{tape: tape, store: store, params: map[string]*paramUse{}}
+}
+
+// paramUse is a parameter read in a session: the leaf holding its
+// unconstrained value and the constrained value the code sees.
+type paramUse struct {
+	leaf, value *ad.Var
+}
 
 // mode is how a Tracer treats latent sites.
 type mode int
@@ -180,12 +193,9 @@ type mode int
 const (
 	// modeSample draws fresh values from rnd.
 	modeSample mode = iota
-	// modeReplay copies values from the replay trace (the model on the
-	// guide's values, or a guide re-scored at other parameters).
+	// modeReplay takes values from the replay trace (the model on the
+	// guide's values, or a guide re-scored on given values).
 	modeReplay
-	// modeNoise re-draws with the replay trace's noise: reparameterised
-	// sites transform its ε, discrete sites copy its values.
-	modeNoise
 )
 
 // Tracer is the handle a Model or Guide receives: it draws, replays and
@@ -193,119 +203,132 @@ const (
 type Tracer struct {
 	mode   mode
 	rnd    *rand.Rand
-	store  *ParamStore
+	sess   *session
 	replay *Trace
 	trace  *Trace
 	guide  bool
-	// used counts replayed latent sites, to find guide sites the model lacks.
-	used int
-	// flat, when not nil, supplies the latent values when a model is run on
-	// a concatenated latent matrix (see AsModel).
-	flat *flatSource
+	// last names the last site visited, for error messages.
+	last string
 	// enum, when not nil, sets the values of discrete sites drawn in
 	// modeSample to the combinations it enumerates.
 	enum *enumPlan
 	// subsample is the number of members a plate visits when the tracer
-	// draws them (0: all), and member the plate member being run, if any.
+	// draws them (0: all); plate is the plate being run, if any.
 	subsample int
-	member    *plateMember
+	plate     *Plate
 }
 
-// flatSource supplies latent values as column blocks of a matrix.
-type flatSource struct {
-	z      *mat.Dense
-	layout []slot
-}
-
-func newTracer(k int, m mode, rnd *rand.Rand, store *ParamStore, replay *Trace) *Tracer {
+func newTracer(k int, m mode, rnd *rand.Rand, sess *session, replay *Trace) *Tracer {
 	return &Tracer{
 		mode:   m,
 		rnd:    rnd,
-		store:  store,
+		sess:   sess,
 		replay: replay,
-		trace:  &Trace{K: k, index: map[string]int{}, Plates: map[string]PlateMembers{}},
+		trace:  &Trace{K: k, index: map[string]int{}, Plates: map[string]*Plate{}},
 	}
 }
 
-// Particles returns K, the number of particles (rows) of every latent value.
+// Particles returns K, the number of particles (rows) of every latent value
+// outside plates.
 func (t *Tracer) Particles() int { return t.trace.K }
 
-// fail aborts the running function with a misuse error.
-func fail(err error, format string, args ...any) {
-	panic(siteError{fmt.Errorf("%w: "+format, append([]any{err}, args...)...)})
-}
-
-// add records site s, tagging and scaling it when it is in a plate.
+// add records site s.
 func (t *Tracer) add(s *Site) {
-	s.Scale = 1
-	if m := t.member; m != nil {
-		s.Plate, s.Member, s.Scale = m.plate, m.i, m.scale
-		if m.scale != 1 {
-			for i := range s.LogProb {
-				s.LogProb[i] *= m.scale
-			}
-		}
-	}
 	if _, dup := t.trace.index[s.Name]; dup {
 		fail(ErrDuplicateSite, "site %q", s.Name)
 	}
 	t.trace.index[s.Name] = len(t.trace.Sites)
 	t.trace.Sites = append(t.trace.Sites, s)
+	t.last = s.Name
 }
 
-// checkDist checks that d can score K rows and returns its Dim.
-func (t *Tracer) checkDist(name string, d dist.Distribution) int {
+// rows returns the number of rows a latent value has at the current plate.
+func (t *Tracer) rows() int {
+	if t.plate != nil {
+		return t.trace.K * t.plate.B()
+	}
+	return t.trace.K
+}
+
+// checkDist checks that d can score n rows and returns its Dim, turning a
+// malformed distribution into an error naming the site.
+func (t *Tracer) checkDist(name string, d dist.Differentiable, n int) (dim int) {
 	if d == nil {
 		fail(ErrShape, "site %q has a nil distribution", name)
 	}
-	if n := d.Len(); n != 1 && n != t.trace.K {
-		fail(ErrShape, "site %q: distribution has Len() = %d, want 1 or K = %d", name, n, t.trace.K)
+	defer func() {
+		if r := recover(); r != nil {
+			if se, ok := r.(siteError); ok {
+				panic(se)
+			}
+			fail(ErrShape, "site %q: %v", name, r)
+		}
+	}()
+	if l := d.Len(); l != 1 && l != n {
+		fail(ErrShape, "site %q: the distribution has a batch of %d, want 1 or %d (%s)", name, l, n, t.rowsName())
 	}
 	return d.Dim()
 }
 
-// Sample draws the latent site name from d and returns its K×Dim value,
-// row k for particle k. In a model replayed on a guide's trace it returns the
-// guide's value instead (and scores it under d). The returned matrix belongs
-// to the trace: read it, do not modify it.
-func (t *Tracer) Sample(name string, d dist.Distribution) *mat.Dense {
-	name = t.qualify(name)
-	dim := t.checkDist(name, d)
-	k := t.trace.K
-	s := &Site{Name: name, Kind: Latent, Dist: d}
-	_, s.Reparam = d.(dist.Reparameterizer)
-	switch {
-	case t.flat != nil:
-		s.Value = t.flat.value(name, dim)
-	case t.mode == modeSample:
-		s.Value = mat.NewDense(k, dim, nil)
-		if r, ok := d.(dist.Reparameterizer); ok {
-			s.Eps = mat.NewDense(k, dim, nil)
-			r.RSample(s.Value, s.Eps, t.rnd)
-		} else if t.enum != nil {
-			t.enum.fill(s.Value, name, d)
-		} else {
-			d.Sample(s.Value, t.rnd)
-		}
-	default:
-		src := t.replaySite(name, dim)
-		if t.mode == modeNoise && s.Reparam && src.Eps != nil {
-			s.Value = mat.NewDense(k, dim, nil)
-			s.Eps = src.Eps
-			d.(dist.Reparameterizer).Transform(s.Value, src.Eps)
-		} else {
-			s.Value = src.Value
-			s.Eps = src.Eps
-		}
+// rowsName describes the rows a latent value has, for messages.
+func (t *Tracer) rowsName() string {
+	if t.plate != nil {
+		return fmt.Sprintf("K·B = %d particles × %d members of plate %q", t.trace.K, t.plate.B(), t.plate.Name)
 	}
-	s.LogProb = d.LogProb(nil, s.Value)
+	return fmt.Sprintf("K = %d particles", t.trace.K)
+}
+
+// guard turns a panic inside a distribution's method into an error naming
+// the site.
+func guard(name string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			if se, ok := r.(siteError); ok {
+				panic(se)
+			}
+			fail(ErrShape, "site %q: %v", name, r)
+		}
+	}()
+	f()
+}
+
+// Sample draws the latent site name from d and returns its value: K×Dim, row
+// k for particle k (K·B rows inside a plate). In a model replayed on a
+// guide's trace it returns the guide's value instead (and scores it under
+// d). A reparameterisable d (dist.Reparameterizer) gives a value
+// differentiable with respect to d's parameters. The value belongs to the
+// trace: read it, do not modify it.
+func (t *Tracer) Sample(name string, d dist.Differentiable) *ad.Var {
+	n := t.rows()
+	dim := t.checkDist(name, d, n)
+	s := &Site{Name: name, Kind: Latent, Dist: d, Plate: t.plate}
+	guard(name, func() {
+		switch {
+		case t.mode == modeSample && t.enum != nil && !isReparam(d):
+			s.Value = t.enum.value(name, d, n)
+		case t.mode == modeSample:
+			if r, ok := d.(dist.Reparameterizer); ok {
+				s.Value, s.Reparam = r.RSampleVar(n, t.rnd), true
+			} else {
+				v := mat.NewDense(n, dim, nil)
+				d.Sample(v, t.rnd)
+				s.Value = ad.FromDense(v)
+			}
+		default:
+			src := t.replaySite(name, n, dim)
+			s.Value, s.Reparam = src.Value, src.Reparam
+		}
+		s.LogProb = d.LogProbVar(s.Value)
+	})
 	t.add(s)
 	return s.Value
 }
 
+func isReparam(d dist.Distribution) bool { _, ok := d.(dist.Reparameterizer); return ok }
+
 // replaySite returns the latent site name of the replay trace, failing if it
 // is missing or has the wrong shape.
-func (t *Tracer) replaySite(name string, dim int) *Site {
+func (t *Tracer) replaySite(name string, n, dim int) *Site {
 	src := t.replay.Site(name)
 	if src == nil || src.Kind != Latent {
 		if t.guide {
@@ -313,77 +336,108 @@ func (t *Tracer) replaySite(name string, dim int) *Site {
 		}
 		fail(ErrMissingLatent, "model samples %q", name)
 	}
-	if r, c := src.Value.Dims(); r != t.trace.K || c != dim {
-		fail(ErrShape, "site %q: the guide's value is %d×%d, the model's distribution wants %d×%d", name, r, c, t.trace.K, dim)
+	if r, c := src.Value.Dims(); r != n || c != dim {
+		fail(ErrShape, "site %q: the guide's value is %d×%d, the model's distribution wants %d×%d", name, r, c, n, dim)
 	}
-	t.used++
 	return src
 }
 
-// Observe scores the observed value x (length Dim) of site name under d, for
-// every particle. The name must differ from every other site's.
-func (t *Tracer) Observe(name string, d dist.Distribution, x []float64) {
-	name = t.qualify(name)
-	dim := t.checkDist(name, d)
-	if len(x) != dim {
-		fail(ErrShape, "observed site %q has %d values, its distribution has Dim %d", name, len(x), dim)
-	}
+// Observe scores the observed value x of site name under d. x has one row
+// (shared by every particle), d.Len() rows, or, inside a plate, one row per
+// visited member (repeated for every particle). The name must differ from
+// every other site's.
+func (t *Tracer) Observe(name string, d dist.Differentiable, x *ad.Var) {
 	if t.guide {
 		fail(ErrUnmatchedGuideSite, "guide observes %q; only models observe", name)
 	}
-	k := t.trace.K
-	s := &Site{Name: name, Kind: Observed, Dist: d, Value: mat.NewDense(1, dim, append([]float64(nil), x...))}
-	if n := d.Len(); n == 1 {
-		v := d.LogProb(nil, s.Value)[0]
-		s.LogProb = make([]float64, k)
-		for i := range s.LogProb {
-			s.LogProb[i] = v
-		}
-	} else {
-		rep := mat.NewDense(k, dim, nil)
-		for i := range k {
-			rep.SetRow(i, x)
-		}
-		s.LogProb = d.LogProb(nil, rep)
+	if x == nil {
+		fail(ErrShape, "observed site %q has a nil value", name)
 	}
+	n := t.rows()
+	dim := t.checkDist(name, d, n)
+	if x.C != dim {
+		fail(ErrShape, "observed site %q has %d columns, its distribution has Dim %d", name, x.C, dim)
+	}
+	s := &Site{Name: name, Kind: Observed, Dist: d, Plate: t.plate}
+	guard(name, func() {
+		switch l := d.Len(); {
+		case x.R == l || x.R == 1 && l == 1:
+		case x.R == 1:
+			x = ad.Tile(x, l)
+		case t.plate != nil && x.R == t.plate.B() && l == n:
+			x = ad.Tile(x, t.trace.K)
+		case l == 1 && t.plate != nil && x.R == t.plate.B():
+		default:
+			fail(ErrShape, "observed site %q has %d rows; want 1, %d (%s) or the distribution's batch of %d", name, x.R, n, t.rowsName(), l)
+		}
+		s.Value = x
+		s.LogProb = d.LogProbVar(x)
+		if s.Plate != nil && s.LogProb.R != n {
+			// One row per member, shared by the particles.
+			s.LogProb = ad.Tile(s.LogProb, n/s.LogProb.R)
+		}
+	})
 	t.add(s)
 }
 
-// Param returns the parameter name from the tracer's ParamStore, registering
-// a copy of init under that name on first use. The returned matrix is the
-// stored one: read it, do not modify it. It fails with ErrShape if the stored
-// parameter's shape differs from init's.
-func (t *Tracer) Param(name string, init *mat.Dense) *mat.Dense {
-	if t.store == nil {
-		fail(ErrShape, "parameter %q: the run has no ParamStore", name)
+// Factor adds the log-density term lp (K×1, K·B×1 in a plate, or 1×1) to
+// the model under the name name, as Pyro's factor: an unnormalised
+// potential such as a penalty or a likelihood written by hand.
+func (t *Tracer) Factor(name string, lp *ad.Var) {
+	if t.guide {
+		fail(ErrUnmatchedGuideSite, "guide adds factor %q; only models do", name)
 	}
-	p, err := t.store.getOrInit(name, init)
-	if err != nil {
-		panic(siteError{err})
+	if n := t.rows(); lp == nil || lp.C != 1 || (lp.R != 1 && lp.R != n) {
+		fail(ErrShape, "factor %q must be 1×1 or %d×1", name, n)
 	}
-	for _, n := range t.trace.Params {
-		if n == name {
-			return p
-		}
-	}
-	t.trace.Params = append(t.trace.Params, name)
-	return p
+	t.add(&Site{Name: name, Kind: Observed, Value: lp, LogProb: lp, Plate: t.plate})
 }
 
-// run calls f with the tracer and returns its trace, turning misuse into an
-// error.
-func (t *Tracer) run(f func(*Tracer, []float64), x []float64) (tr *Trace, err error) {
+// run calls f with the tracer and returns its trace, turning misuse, shape
+// errors of package ad and panics in user code into errors.
+func (t *Tracer) run(f func(*Tracer, *ad.Var), x *ad.Var) (tr *Trace, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			se, ok := r.(siteError)
-			if !ok {
-				panic(r)
-			}
-			tr, err = nil, se.err
+			tr, err = nil, t.recovered(r)
 		}
 	}()
 	f(t, x)
 	return t.trace, nil
 }
 
-func logOf(v float64) float64 { return math.Log(v) }
+// recovered turns a recovered panic value into an error.
+func (t *Tracer) recovered(r any) error {
+	where := "before its first site"
+	if t.last != "" {
+		where = fmt.Sprintf("after site %q", t.last)
+	}
+	who := "model"
+	if t.guide {
+		who = "guide"
+	}
+	switch r := r.(type) {
+	case siteError:
+		return r.err
+	case *ad.ShapeError:
+		return fmt.Errorf("%w: %s, %s: %v", ErrShape, who, where, r)
+	}
+	return fmt.Errorf("%w: %s, %s: %v", ErrPanic, who, where, r)
+}
+
+// Classes returns the values of a single-column discrete site (a
+// Categorical's classes) as indices, for gathering rows with ad.Rows. It
+// fails with ErrShape for a value with more than one column or a value that
+// is not a non-negative integer.
+func Classes(v *ad.Var) []int {
+	if v.C != 1 {
+		fail(ErrShape, "Classes of a %d×%d value, want one column", v.R, v.C)
+	}
+	out := make([]int, v.R)
+	for i, c := range v.Data {
+		if c < 0 || c != float64(int(c)) {
+			fail(ErrShape, "Classes: value %v is not a class index", c)
+		}
+		out[i] = int(c)
+	}
+	return out
+}

@@ -48,46 +48,50 @@ func (c AdamConfig) Validate() error {
 	return nil
 }
 
+// Float is the element type of parameters: float32 (the neural trainers'
+// checkpoints) or float64 (package ppl).
+type Float interface{ ~float32 | ~float64 }
+
 // AdamState is the checkpointable state of Adam: the number of steps taken
 // and the first and second moment estimates, aligned with the parameters.
-type AdamState struct {
+type AdamState[T Float] struct {
 	Step int
-	M, V [][]float32
+	M, V [][]T
 }
 
-// Adam is the Adam optimiser over float32 parameter slices, with PyTorch's
-// update rule:
+// Adam is the Adam optimiser over parameter slices of type T, with
+// PyTorch's update rule:
 //
 //	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
 //	θ ← θ − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
 //
-// The moments are float32; bias corrections are computed in float64.
-type Adam struct {
+// The moments have type T; bias corrections are computed in float64.
+type Adam[T Float] struct {
 	cfg   AdamConfig
-	state AdamState
+	state AdamState[T]
 }
 
 // NewAdam returns an Adam optimiser for parameters with the given slice
 // lengths. It returns an error if cfg is invalid.
-func NewAdam(cfg AdamConfig, lens []int) (*Adam, error) {
+func NewAdam[T Float](cfg AdamConfig, lens []int) (*Adam[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Adam{cfg: cfg.withDefaults()}
-	a.state.M = make([][]float32, len(lens))
-	a.state.V = make([][]float32, len(lens))
+	a := &Adam[T]{cfg: cfg.withDefaults()}
+	a.state.M = make([][]T, len(lens))
+	a.state.V = make([][]T, len(lens))
 	for i, n := range lens {
-		a.state.M[i] = make([]float32, n)
-		a.state.V[i] = make([]float32, n)
+		a.state.M[i] = make([]T, n)
+		a.state.V[i] = make([]T, n)
 	}
 	return a, nil
 }
 
 // Config returns the hyperparameters with defaults filled in.
-func (a *Adam) Config() AdamConfig { return a.cfg }
+func (a *Adam[T]) Config() AdamConfig { return a.cfg }
 
 // SetLR changes the learning rate (for schedules). It panics if lr ≤ 0.
-func (a *Adam) SetLR(lr float64) {
+func (a *Adam[T]) SetLR(lr float64) {
 	if !(lr > 0) {
 		panic("vi: Adam learning rate must be positive")
 	}
@@ -95,14 +99,14 @@ func (a *Adam) SetLR(lr float64) {
 }
 
 // Steps returns the number of updates taken.
-func (a *Adam) Steps() int { return a.state.Step }
+func (a *Adam[T]) Steps() int { return a.state.Step }
 
 // State returns a deep copy of the optimiser state.
-func (a *Adam) State() AdamState {
-	s := AdamState{Step: a.state.Step, M: make([][]float32, len(a.state.M)), V: make([][]float32, len(a.state.V))}
+func (a *Adam[T]) State() AdamState[T] {
+	s := AdamState[T]{Step: a.state.Step, M: make([][]T, len(a.state.M)), V: make([][]T, len(a.state.V))}
 	for i := range a.state.M {
-		s.M[i] = append([]float32(nil), a.state.M[i]...)
-		s.V[i] = append([]float32(nil), a.state.V[i]...)
+		s.M[i] = append([]T(nil), a.state.M[i]...)
+		s.V[i] = append([]T(nil), a.state.V[i]...)
 	}
 	return s
 }
@@ -114,7 +118,7 @@ var ErrStateShape = errors.New("vi: optimiser state does not match the parameter
 // SetState restores a state saved by State (for instance from a checkpoint),
 // copying it. It returns an error wrapping ErrStateShape if the slice
 // lengths differ from the optimiser's, or if Step is negative.
-func (a *Adam) SetState(s AdamState) error {
+func (a *Adam[T]) SetState(s AdamState[T]) error {
 	if len(s.M) != len(a.state.M) || len(s.V) != len(a.state.V) || s.Step < 0 {
 		return fmt.Errorf("%w: %d/%d moment slices, step %d; want %d", ErrStateShape, len(s.M), len(s.V), s.Step, len(a.state.M))
 	}
@@ -133,7 +137,7 @@ func (a *Adam) SetState(s AdamState) error {
 
 // GlobalNorm returns the L2 norm of all gradient slices together, accumulated
 // in float64.
-func GlobalNorm(grads [][]float32) float64 {
+func GlobalNorm[T Float](grads [][]T) float64 {
 	var s float64
 	for _, g := range grads {
 		for _, v := range g {
@@ -147,7 +151,7 @@ func GlobalNorm(grads [][]float32) float64 {
 // norm before clipping. If clipping is enabled and the norm exceeds
 // ClipNorm, grads are scaled in place by ClipNorm/(norm+1e-6). Step panics if
 // params or grads do not match the optimiser's slice lengths.
-func (a *Adam) Step(params, grads [][]float32) float64 {
+func (a *Adam[T]) Step(params, grads [][]T) float64 {
 	if len(params) != len(a.state.M) || len(grads) != len(a.state.M) {
 		panic("vi: Adam.Step: wrong number of parameter or gradient slices")
 	}
@@ -156,24 +160,16 @@ func (a *Adam) Step(params, grads [][]float32) float64 {
 			panic(fmt.Sprintf("vi: Adam.Step: slice %d has wrong length", i))
 		}
 	}
-	norm := GlobalNorm(grads)
-	if c := a.cfg.ClipNorm; c > 0 && norm > c {
-		f := float32(c / (norm + 1e-6))
-		for _, g := range grads {
-			for j := range g {
-				g[j] *= f
-			}
-		}
-	}
+	norm := clip(grads, a.cfg.ClipNorm)
 	a.state.Step++
 	t := float64(a.state.Step)
 	b1, b2 := a.cfg.Beta1, a.cfg.Beta2
 	// θ −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
-	stepSize := float32(a.cfg.LR / (1 - math.Pow(b1, t)))
-	invSqrtBC2 := float32(1 / math.Sqrt(1-math.Pow(b2, t)))
-	eps := float32(a.cfg.Eps)
-	fb1, fb2 := float32(b1), float32(b2)
-	ob1, ob2 := float32(1-b1), float32(1-b2)
+	stepSize := T(a.cfg.LR / (1 - math.Pow(b1, t)))
+	invSqrtBC2 := T(1 / math.Sqrt(1-math.Pow(b2, t)))
+	eps := T(a.cfg.Eps)
+	fb1, fb2 := T(b1), T(b2)
+	ob1, ob2 := T(1-b1), T(1-b2)
 	for i, p := range params {
 		g, m, v := grads[i], a.state.M[i], a.state.V[i]
 		g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
@@ -181,8 +177,23 @@ func (a *Adam) Step(params, grads [][]float32) float64 {
 			gj := g[j]
 			m[j] = fb1*m[j] + ob1*gj
 			v[j] = fb2*v[j] + ob2*gj*gj
-			denom := float32(math.Sqrt(float64(v[j])))*invSqrtBC2 + eps
+			denom := T(math.Sqrt(float64(v[j])))*invSqrtBC2 + eps
 			p[j] -= stepSize * m[j] / denom
+		}
+	}
+	return norm
+}
+
+// clip returns the global norm of grads and, if max > 0 and the norm
+// exceeds it, scales grads in place by max/(norm+1e-6).
+func clip[T Float](grads [][]T, max float64) float64 {
+	norm := GlobalNorm(grads)
+	if max > 0 && norm > max {
+		f := T(max / (norm + 1e-6))
+		for _, g := range grads {
+			for j := range g {
+				g[j] *= f
+			}
 		}
 	}
 	return norm

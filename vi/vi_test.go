@@ -9,7 +9,7 @@ import (
 )
 
 func TestAdamHandComputed(t *testing.T) {
-	a, err := NewAdam(AdamConfig{LR: 0.1}, []int{2})
+	a, err := NewAdam[float32](AdamConfig{LR: 0.1}, []int{2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestAdamHandComputed(t *testing.T) {
 }
 
 func TestAdamClip(t *testing.T) {
-	a, err := NewAdam(AdamConfig{LR: 0.1, ClipNorm: 1}, []int{2})
+	a, err := NewAdam[float32](AdamConfig{LR: 0.1, ClipNorm: 1}, []int{2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestAdamQuadratic(t *testing.T) {
 		}
 		return l, nil
 	}
-	opt, err := NewAdam(AdamConfig{LR: 0.05}, []int{n})
+	opt, err := NewAdam[float32](AdamConfig{LR: 0.05}, []int{n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestAdamStateRestore(t *testing.T) {
 		return [][]float32{{float32(math.Sin(float64(s))), float32(s % 3)}, {float32(-s)}}
 	}
 	lens := []int{2, 1}
-	a, _ := NewAdam(AdamConfig{LR: 0.01}, lens)
+	a, _ := NewAdam[float32](AdamConfig{LR: 0.01}, lens)
 	p := [][]float32{{1, 2}, {3}}
 	for s := 0; s < 5; s++ {
 		a.Step(p, grad(s))
@@ -126,7 +126,7 @@ func TestAdamStateRestore(t *testing.T) {
 	for s := 5; s < 10; s++ {
 		a.Step(p, grad(s))
 	}
-	b, _ := NewAdam(AdamConfig{LR: 0.01}, lens)
+	b, _ := NewAdam[float32](AdamConfig{LR: 0.01}, lens)
 	if err := b.SetState(saved); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestAdamStateRestore(t *testing.T) {
 	if a.State().M[0][0] == 42 {
 		t.Error("State shares memory with the optimiser")
 	}
-	if err := b.SetState(AdamState{M: [][]float32{{0}}, V: [][]float32{{0}}}); !errors.Is(err, ErrStateShape) {
+	if err := b.SetState(AdamState[float32]{M: [][]float32{{0}}, V: [][]float32{{0}}}); !errors.Is(err, ErrStateShape) {
 		t.Errorf("mismatched state gave %v, want ErrStateShape", err)
 	}
 }
@@ -155,11 +155,11 @@ func TestAdamConfigValidate(t *testing.T) {
 		{LR: -1}, {Beta1: 1}, {Beta2: -0.1}, {Eps: -1}, {ClipNorm: -1}, {LR: math.NaN()},
 	}
 	for _, c := range bad {
-		if _, err := NewAdam(c, []int{1}); err == nil {
+		if _, err := NewAdam[float32](c, []int{1}); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
-	a, err := NewAdam(AdamConfig{}, nil)
+	a, err := NewAdam[float32](AdamConfig{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestBound(t *testing.T) {
 }
 
 func TestFitStops(t *testing.T) {
-	opt, _ := NewAdam(AdamConfig{}, []int{1})
+	opt, _ := NewAdam[float32](AdamConfig{}, []int{1})
 	p, g := [][]float32{{0}}, [][]float32{{0}}
 	stop := errors.New("stop")
 	_, err := Fit(func(int, [][]float32) (float64, error) { return 1, nil }, p, g, opt,
@@ -276,7 +276,7 @@ func ExampleAdam() {
 	// Minimise (θ − 3)² from θ = 0.
 	theta := [][]float32{{0}}
 	grads := [][]float32{{0}}
-	opt, err := NewAdam(AdamConfig{LR: 0.1}, []int{1})
+	opt, err := NewAdam[float32](AdamConfig{LR: 0.1}, []int{1})
 	if err != nil {
 		panic(err)
 	}
@@ -286,4 +286,59 @@ func ExampleAdam() {
 	}
 	fmt.Printf("%.2f\n", theta[0][0])
 	// Output: 3.00
+}
+
+// TestSGD checks one momentum step against torch.optim.SGD's rule and that
+// SGD minimises a quadratic in float64.
+func TestSGD(t *testing.T) {
+	s, err := NewSGD[float64](SGDConfig{LR: 0.1, Momentum: 0.9}, []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, g := [][]float64{{1}}, [][]float64{{2}}
+	s.Step(p, g) // b = 2, θ = 1 − 0.2
+	g[0][0] = 1
+	s.Step(p, g) // b = 0.9·2 + 1 = 2.8, θ = 0.8 − 0.28
+	if want := 0.52; math.Abs(p[0][0]-want) > 1e-15 {
+		t.Errorf("θ after two momentum steps = %v, want %v", p[0][0], want)
+	}
+	for _, cfg := range []SGDConfig{{LR: 0.05}, {LR: 0.05, Momentum: 0.5}, {LR: 0.05, Momentum: 0.5, Nesterov: true}} {
+		opt, _ := NewSGD[float64](cfg, []int{1})
+		x := [][]float64{{3}}
+		last, err := Fit(func(_ int, g [][]float64) (float64, error) {
+			g[0][0] = 2 * (x[0][0] - 1)
+			return (x[0][0] - 1) * (x[0][0] - 1), nil
+		}, x, [][]float64{{0}}, Optimizer[float64](opt), FitConfig{Steps: 300})
+		if err != nil || math.Abs(x[0][0]-1) > 1e-6 || last > 1e-10 {
+			t.Errorf("%+v: x = %v, loss %v, err %v", cfg, x[0][0], last, err)
+		}
+	}
+	for _, bad := range []SGDConfig{{}, {LR: 1, Momentum: 1}, {LR: 1, Nesterov: true}, {LR: 1, ClipNorm: -1}} {
+		if _, err := NewSGD[float64](bad, []int{1}); err == nil {
+			t.Errorf("NewSGD accepted %+v", bad)
+		}
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	e := ExponentialDecay{Initial: 1, Gamma: 0.5, Every: 10}
+	if e.LR(0) != 1 || e.LR(9) != 1 || e.LR(10) != 0.5 || e.LR(25) != 0.25 {
+		t.Errorf("ExponentialDecay: %v %v %v %v", e.LR(0), e.LR(9), e.LR(10), e.LR(25))
+	}
+	c := CosineDecay{Initial: 1, Min: 0.1, Steps: 100}
+	if c.LR(0) != 1 || math.Abs(c.LR(50)-0.55) > 1e-15 || c.LR(100) != 0.1 || c.LR(500) != 0.1 {
+		t.Errorf("CosineDecay: %v %v %v", c.LR(0), c.LR(50), c.LR(100))
+	}
+	// Fit applies the schedule before every step.
+	opt, _ := NewSGD[float64](SGDConfig{LR: 1}, []int{1})
+	x := [][]float64{{0}}
+	var lrs []float64
+	Fit(func(_ int, g [][]float64) (float64, error) { g[0][0] = 1; return 0, nil }, x, [][]float64{{0}}, Optimizer[float64](opt),
+		FitConfig{Steps: 3, Schedule: ExponentialDecay{Initial: 1, Gamma: 0.5, Every: 1}, Callback: func(int, float64, float64) error {
+			lrs = append(lrs, opt.cfg.LR)
+			return nil
+		}})
+	if len(lrs) != 3 || lrs[0] != 1 || lrs[1] != 0.5 || lrs[2] != 0.25 || x[0][0] != -1.75 {
+		t.Errorf("scheduled rates %v, x = %v", lrs, x[0][0])
+	}
 }
