@@ -58,13 +58,13 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	_ = D
 	for _, tc := range []struct {
-		name         string
-		model        Model
-		guide        Guide
-		x            mat.Matrix
-		obj          Objective
-		names        []string
-		setup        func(*ParamStore)
+		name  string
+		model Model
+		guide Guide
+		x     mat.Matrix
+		obj   Objective
+		names []string
+		setup func(*ParamStore)
 	}{
 		{"ELBO", lgModel(lg), paramGuide(q), row(x), Objective{K: 5}, []string{"q.loc", "q.log_scale"}, nil},
 		{"IWAE", lgModel(lg), paramGuide(q), row(x), Objective{K: 5, Bound: BoundIWAE}, []string{"q.loc", "q.log_scale"}, nil},

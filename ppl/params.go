@@ -106,11 +106,8 @@ func (s *ParamStore) getOrInit(name string, init Init, c Constraint) (*storedPar
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.params[name]; ok {
-		if c != nil && p.c != nil && constraintName(c) != constraintName(p.c) {
-			return nil, fmt.Errorf("%w: parameter %q is stored with constraint %s, read with %s", ErrStructure, name, constraintName(p.c), constraintName(c))
-		}
-		if p.c == nil && c != nil {
-			return nil, fmt.Errorf("%w: parameter %q is stored unconstrained, read with constraint %s", ErrStructure, name, constraintName(c))
+		if (p.c == nil) != (c == nil) || c != nil && constraintName(c) != constraintName(p.c) {
+			return nil, fmt.Errorf("%w: parameter %q is stored %s, read %s", ErrStructure, name, describe(p.c), describe(c))
 		}
 		return p, nil
 	}
@@ -236,13 +233,13 @@ func (t *Tracer) Param(name string, init Init, c ...Constraint) *ad.Var {
 	if t.sess == nil || t.sess.store == nil {
 		fail(ErrShape, "parameter %q: the run has no ParamStore", name)
 	}
-	if use, ok := t.sess.params[name]; ok {
-		t.noteParam(name)
-		return use.value
-	}
 	p, err := t.sess.store.getOrInit(name, init, con)
 	if err != nil {
 		panic(siteError{err})
+	}
+	if use, ok := t.sess.params[name]; ok {
+		t.noteParam(name)
+		return use.value
 	}
 	leaf := ad.FromDense(p.u)
 	if t.sess.tape != nil {
@@ -381,4 +378,11 @@ func tensorMatrix(t safetensors.Tensor) (*mat.Dense, error) {
 		}
 	}
 	return mat.NewDense(r, c, data), nil
+}
+
+func describe(c Constraint) string {
+	if c == nil {
+		return "unconstrained"
+	}
+	return "with constraint " + constraintName(c)
 }
