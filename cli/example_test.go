@@ -1,8 +1,7 @@
 package cli_test
 
 import (
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/cli"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/ppl"
@@ -12,23 +11,22 @@ import (
 // command line: it then has every vitool command, and "fit --model shift" and
 // "estimate-px --model shift --params FILE" take the model by name.
 func ExampleRegisterModel() {
-	// z ~ N(0, 1), x | z ~ N(b + z, 1), with a parameter b to fit.
-	model := func(t *ppl.Tracer, x []float64) {
-		b := t.Param("b", mat.NewDense(1, 1, nil)).At(0, 0)
-		z := t.Sample("z", dist.StdNormal{D: 1})
-		k := t.Particles()
-		loc := mat.NewDense(k, 1, nil)
-		for i := range k {
-			loc.Set(i, 0, b+z.At(i, 0))
-		}
-		t.Observe("x", dist.Normal{Loc: loc, LogScale: mat.NewDense(k, 1, nil)}, x)
+	// For every data point (row of x): z ~ N(0, 1), x | z ~ N(b + z, 1),
+	// with a parameter b to fit.
+	model := func(t *ppl.Tracer, x *ad.Var) {
+		b := t.Param("b", ppl.Zeros(1, 1))
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			z := t.Sample("z", dist.StdNormal{D: 1})
+			t.Observe("x", dist.Normal{Loc: ad.Add(b, z), LogScale: ad.Scalar(0)}, p.Data(x))
+		})
 	}
 	// q(z|x) = N(a·x + c, e^{2s}), amortised over the data points.
-	guide := func(t *ppl.Tracer, x []float64) {
-		a := t.Param("q.a", mat.NewDense(1, 1, nil)).At(0, 0)
-		c := t.Param("q.c", mat.NewDense(1, 1, nil)).At(0, 0)
-		s := t.Param("q.s", mat.NewDense(1, 1, nil))
-		t.Sample("z", dist.Normal{Loc: mat.NewDense(1, 1, []float64{a*x[0] + c}), LogScale: s})
+	guide := func(t *ppl.Tracer, x *ad.Var) {
+		a, c := t.Param("q.a", ppl.Zeros(1, 1)), t.Param("q.c", ppl.Zeros(1, 1))
+		s := t.Param("q.s", ppl.Zeros(1, 1))
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			t.Sample("z", dist.Normal{Loc: ad.Add(ad.Mul(a, p.Data(x)), c), LogScale: s})
+		})
 	}
 	cli.RegisterModel(cli.Model{
 		Name:        "shift-example",

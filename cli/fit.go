@@ -20,7 +20,7 @@ type fitFlags struct {
 	bound, estimator         string
 	baseline                 string
 	steps, batch, k, n       int
-	workers, window          int
+	window                   int
 	lr, tol                  float64
 	seed                     uint64
 	force, json, enumerate   bool
@@ -71,13 +71,12 @@ number of cores.`,
 	fl.BoolVar(&f.enumerate, "enumerate", false, "sum over the values of the guide's discrete sites instead of sampling them (elbo, standard)")
 	fl.IntVar(&f.k, "k", 8, "particles per data point and step (the IWAE bound's K)")
 	fl.IntVar(&f.steps, "steps", 2000, "largest number of Adam steps")
-	fl.IntVar(&f.batch, "batch", 32, "data points per step (0: all)")
+	fl.IntVar(&f.batch, "batch", 0, "data points per step, a random subsample of the plate over the data (0: all; needs --bound elbo)")
 	fl.Float64Var(&f.lr, "lr", 0.01, "Adam learning rate")
 	fl.IntVar(&f.window, "window", 0, "convergence check: stop when the mean objective over the last WINDOW steps rose by less than --tol over the window before (0: off)")
 	fl.Float64Var(&f.tol, "tol", 1e-3, "convergence tolerance in nats per data point (with --window)")
 	fl.IntVar(&f.n, "n", 0, "use the first N data points (0: all)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed: minibatches and particles")
-	fl.IntVar(&f.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); never changes the numbers")
 	fl.BoolVar(&f.json, "json", false, "print the result, with the objective at every step, as JSON")
 	return cmd
 }
@@ -172,8 +171,6 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 		return usagef("--tol: %v is not a non-negative number", f.tol)
 	case f.n < 0:
 		return usagef("--n: %d is negative (want 0 for all points, or a positive count)", f.n)
-	case f.workers < 0:
-		return usagef("--workers: %d is negative (want 0 for GOMAXPROCS, or a positive count)", f.workers)
 	}
 	r, err := loadRegistered(reg, f.params, f.data, false, f.n, log)
 	if err != nil {
@@ -188,9 +185,13 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 	defer bar.Finish()
 	errInterrupted := errors.New("interrupted")
 	start := time.Now()
-	sr, err := ppl.SVI(reg.Model, reg.Guide, r.store, r.points, ppl.SVIConfig{
-		Objective: obj, Steps: f.steps, BatchSize: f.batch, Adam: vi.AdamConfig{LR: f.lr},
-		Seed: f.seed, Workers: f.workers, Window: f.window, Tol: f.tol,
+	obj.Subsample = f.batch
+	if f.batch > 0 && obj.Bound != ppl.BoundELBO {
+		return usagef("--batch: subsampling the data needs --bound elbo (a subsampled IWAE bound is biased)")
+	}
+	sr, err := ppl.SVI(reg.Model, reg.Guide, r.store, r.matrix(), ppl.SVIConfig{
+		Objective: obj, Steps: f.steps, Adam: vi.AdamConfig{LR: f.lr},
+		Seed: f.seed, Window: f.window, Tol: f.tol,
 		Callback: func(step int, v float64) error {
 			res.Curve = append(res.Curve, jsonFloat(v))
 			bar.add(1)

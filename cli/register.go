@@ -21,8 +21,9 @@ type Model struct {
 	Name string
 	// Description is one line for `models` and the help text.
 	Description string
-	// Model is p(x, z) for one data point x; the data points are
-	// independent given the parameters (see ppl.SVI).
+	// Model is p(x, z) for the data x, one point per row: fit passes the
+	// whole data set (the model declares its points with a ppl plate, which
+	// --batch subsamples) and estimate-px one point at a time (a 1×D row).
 	Model ppl.Model
 	// Guide is q(z|x), amortised over the data points: it draws every
 	// latent site of Model.

