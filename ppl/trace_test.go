@@ -241,7 +241,11 @@ func TestParamLazyInit(t *testing.T) {
 	// Another store with the same seed, first reading b then a, gets the
 	// same values: the streams depend on the names, not the order.
 	s2 := NewParamStore(7)
-	RunGuide(func(t *Tracer, x *ad.Var) { t.Param("b", Normal(1, 1, 1)); t.Param("a", init); t.Sample("z", dist.StdNormal{D: 1}) }, s2, row([]float64{0}), 1, rand.New(rand.NewPCG(1, 1)))
+	RunGuide(func(t *Tracer, x *ad.Var) {
+		t.Param("b", Normal(1, 1, 1))
+		t.Param("a", init)
+		t.Sample("z", dist.StdNormal{D: 1})
+	}, s2, row([]float64{0}), 1, rand.New(rand.NewPCG(1, 1)))
 	for _, n := range []string{"a", "b"} {
 		if s1.Get(n).At(0, 0) != s2.Get(n).At(0, 0) {
 			t.Errorf("%s: %v and %v under the same seed", n, s1.Get(n).At(0, 0), s2.Get(n).At(0, 0))
