@@ -130,14 +130,70 @@ type Grads map[string]*mat.Dense
 // discrete guide site under STL or DReG (wrapping ErrNotReparameterizable),
 // and for a log-density that is not finite, naming the site.
 func Gradient(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand) (float64, Grads, error) {
+	r, err := GradientTraces(model, guide, store, x, obj, rnd)
+	return r.Value, r.Grads, err
+}
+
+// GradientResult is what GradientTraces returns: the estimate, the
+// gradient, and the traces of the guide and the model it came from.
+type GradientResult struct {
+	Value        float64
+	Grads        Grads
+	Guide, Model *Trace
+}
+
+// GradientTraces is Gradient that also returns the traces, for reading
+// the sites' values and log-densities (as Unscaled does) without running
+// the model again. On error the Value is NaN.
+func GradientTraces(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand) (GradientResult, error) {
+	res := GradientResult{Value: math.NaN()}
+	sess, g, m, tm, err := run(model, guide, store, x, obj, rnd, true)
+	if err != nil {
+		return res, err
+	}
+	value, surrogate := surrogateOf(tm, g, m, obj, g.x)
+	if math.IsNaN(value) || math.IsInf(value, 0) {
+		return res, fmt.Errorf("ppl: the objective is %v", value)
+	}
+	return GradientResult{Value: value, Grads: differentiate(sess, g, m, surrogate), Guide: g, Model: m}, nil
+}
+
+// Evaluate returns the estimate of the objective from K particles drawn
+// with rnd, as Gradient does, without recording anything for
+// differentiation: a test-set ELBO, say.
+func Evaluate(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand) (float64, error) {
+	_, g, m, tm, err := run(model, guide, store, x, obj, rnd, false)
+	if err != nil {
+		return math.NaN(), err
+	}
+	value, _ := surrogateOf(tm, g, m, obj, g.x)
+	return value, nil
+}
+
+// Unscaled returns the estimate of obj's bound from the traces of a guide
+// and of the model replayed on it, with every Tracer.Scale taken as 1 (the
+// ELBO or IWAE bound of a model trained with a KL weight β ≠ 1), and with
+// AnalyticKL as obj says.
+func Unscaled(g, m *Trace, obj Objective) float64 {
+	tm := collect(g, m, obj.AnalyticKL, false, true)
+	value, _ := surrogateOf(tm, g, m, Objective{Bound: obj.Bound, K: obj.K, AnalyticKL: obj.AnalyticKL, NoBaseline: true}, g.x)
+	return value
+}
+
+// run runs guide and model for the objective, on a tape if tape is set,
+// and decomposes the log-weights.
+func run(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand, tape bool) (*session, *Trace, *Trace, *terms, error) {
 	if err := obj.Validate(); err != nil {
-		return math.NaN(), nil, err
+		return nil, nil, nil, nil, err
 	}
 	xv, err := data(x)
 	if err != nil {
-		return math.NaN(), nil, err
+		return nil, nil, nil, nil, err
 	}
-	sess := newSession(store, ad.NewTape())
+	sess := newSession(store, nil)
+	if tape {
+		sess.tape = ad.NewTape()
+	}
 	var g *Trace
 	if obj.Enumerate {
 		g, err = runEnumerated(guide, sess, xv, obj.K, rnd, obj.Subsample)
@@ -145,26 +201,22 @@ func Gradient(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Obj
 		g, err = runGuide(guide, sess, xv, obj.K, rnd, obj.Subsample)
 	}
 	if err != nil {
-		return math.NaN(), nil, err
+		return nil, nil, nil, nil, err
 	}
 	m, err := replay(model, sess, xv, g)
 	if err != nil {
-		return math.NaN(), nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := checkEstimator(g, m, obj); err != nil {
-		return math.NaN(), nil, err
+		return nil, nil, nil, nil, err
 	}
-	tm := collect(g, m, obj.AnalyticKL, false)
+	tm := collect(g, m, obj.AnalyticKL, false, false)
 	if !obj.Enumerate {
 		if err := tm.finite(g, m); err != nil {
-			return math.NaN(), nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
-	value, surrogate := surrogateOf(tm, g, m, obj, xv)
-	if math.IsNaN(value) || math.IsInf(value, 0) {
-		return value, nil, fmt.Errorf("ppl: the objective is %v", value)
-	}
-	return value, differentiate(sess, g, m, surrogate), nil
+	return sess, g, m, tm, nil
 }
 
 // checkEstimator reports a discrete guide site under STL or DReG, and a
@@ -250,9 +302,16 @@ type plateTerms struct {
 // collect decomposes the log-weights of guide trace g and model trace m.
 // With analyticKL, the latent sites with a closed-form KL contribute −KL;
 // with stopped, the guide's densities are evaluated with its parameters'
-// gradients stopped (STL and DReG).
-func collect(g, m *Trace, analyticKL, stopped bool) *terms {
+// gradients stopped (STL and DReG); with unscaled, every site's Scale is
+// taken as 1.
+func collect(g, m *Trace, analyticKL, stopped, unscaled bool) *terms {
 	tm := &terms{k: g.K, glob: ad.Const(g.K, 1, nil)}
+	scale := func(s *Site) float64 {
+		if unscaled {
+			return 1
+		}
+		return s.Scale
+	}
 	skip := map[string]bool{}
 	if analyticKL {
 		for _, gs := range g.Sites {
@@ -261,14 +320,14 @@ func collect(g, m *Trace, analyticKL, stopped bool) *terms {
 				continue
 			}
 			if kl, ok := analytic(gs, ms); ok {
-				tm.add(gs.Plate, ad.Neg(kl), 1)
+				tm.add(gs.Plate, ad.Scale(kl, -scale(gs)), 1)
 				skip[gs.Name] = true
 			}
 		}
 	}
 	for _, s := range m.Sites {
 		if !skip[s.Name] {
-			tm.add(s.Plate, s.LogProb, 1)
+			tm.add(s.Plate, ad.Scale(s.LogProb, scale(s)), 1)
 		}
 		if s.Kind == Latent && s.Plate == nil {
 			tm.outside = true
@@ -285,6 +344,7 @@ func collect(g, m *Trace, analyticKL, stopped bool) *terms {
 		if stopped && s.Dist != nil {
 			lp = s.Dist.Detach().LogProbVar(s.Value)
 		}
+		lp = ad.Scale(lp, scale(s))
 		tm.add(s.Plate, lp, -1)
 		if s.Kind == Latent && !s.Reparam && s.Dist != nil {
 			tm.addDiscrete(s.Plate, s.LogProb)

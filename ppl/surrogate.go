@@ -28,10 +28,10 @@ func surrogateOf(tm *terms, g, m *Trace, obj Objective, x *ad.Var) (float64, []*
 		return enumerated(tm, obj.K)
 	case obj.Estimator == STL:
 		f := tm.total()
-		fs := collect(g, m, false, true).total()
+		fs := collect(g, m, false, true, false).total()
 		return mean(f.Data), []*ad.Var{ad.Mean(fs)}
 	case obj.Estimator == DReG:
-		return dreg(tm, collect(g, m, false, true))
+		return dreg(tm, collect(g, m, false, true, false))
 	case obj.Bound == BoundELBO:
 		return elbo(tm, obj, x)
 	}

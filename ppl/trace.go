@@ -3,6 +3,7 @@ package ppl
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -70,6 +71,17 @@ type Site struct {
 	Reparam bool
 	// Plate is the plate the site belongs to, or nil.
 	Plate *Plate
+	// Scale is the factor of the site's log-density in the objective (1
+	// unless the site was visited in Tracer.Scale).
+	Scale float64
+}
+
+// scaled returns the site's log-density times its Scale.
+func (s *Site) scaled() *ad.Var {
+	if s.Scale == 1 {
+		return s.LogProb
+	}
+	return ad.Scale(s.LogProb, s.Scale)
 }
 
 // Trace is the record of one run of a model or guide: its sites in the order
@@ -85,6 +97,8 @@ type Trace struct {
 	// Plates maps each plate opened by the run to its record.
 	Plates map[string]*Plate
 	index  map[string]int
+	// x is the data the run saw.
+	x *ad.Var
 }
 
 // Site returns the site with the given name, or nil.
@@ -104,7 +118,7 @@ func (tr *Trace) LogProb(kinds ...SiteKind) *ad.Var {
 		if len(kinds) > 0 && !hasKind(kinds, s.Kind) {
 			continue
 		}
-		sum = ad.Add(sum, particleSum(s.LogProb, tr.K, s.Plate))
+		sum = ad.Add(sum, particleSum(s.scaled(), tr.K, s.Plate))
 	}
 	return sum
 }
@@ -216,6 +230,8 @@ type Tracer struct {
 	// draws them (0: all); plate is the plate being run, if any.
 	subsample int
 	plate     *Plate
+	// scale is the factor of the log-densities of the sites visited now.
+	scale float64
 }
 
 func newTracer(k int, m mode, rnd *rand.Rand, sess *session, replay *Trace) *Tracer {
@@ -225,6 +241,7 @@ func newTracer(k int, m mode, rnd *rand.Rand, sess *session, replay *Trace) *Tra
 		sess:   sess,
 		replay: replay,
 		trace:  &Trace{K: k, index: map[string]int{}, Plates: map[string]*Plate{}},
+		scale:  1,
 	}
 }
 
@@ -234,6 +251,7 @@ func (t *Tracer) Particles() int { return t.trace.K }
 
 // add records site s.
 func (t *Tracer) add(s *Site) {
+	s.Scale = t.scale
 	if _, dup := t.trace.index[s.Name]; dup {
 		fail(ErrDuplicateSite, "site %q", s.Name)
 	}
@@ -393,6 +411,23 @@ func (t *Tracer) Factor(name string, lp *ad.Var) {
 	t.add(&Site{Name: name, Kind: Observed, Value: lp, LogProb: lp, Plate: t.plate})
 }
 
+// Scale runs body with the log-densities of the sites it visits multiplied
+// by s in the objective, as Pyro's poutine.scale: a KL weight β on the
+// latent sites of a VAE (in both model and guide), or a tempered
+// likelihood. The score-function terms of discrete sites keep the unscaled
+// log-density of their sampling distribution. Scales nest by
+// multiplication. It fails with ErrShape unless s is finite and
+// non-negative.
+func (t *Tracer) Scale(s float64, body func()) {
+	if !(s >= 0) || math.IsInf(s, 0) {
+		fail(ErrShape, "scale %v is not a finite non-negative number", s)
+	}
+	old := t.scale
+	t.scale *= s
+	defer func() { t.scale = old }()
+	body()
+}
+
 // run calls f with the tracer and returns its trace, turning misuse, shape
 // errors of package ad and panics in user code into errors.
 func (t *Tracer) run(f func(*Tracer, *ad.Var), x *ad.Var) (tr *Trace, err error) {
@@ -401,6 +436,7 @@ func (t *Tracer) run(f func(*Tracer, *ad.Var), x *ad.Var) (tr *Trace, err error)
 			tr, err = nil, t.recovered(r)
 		}
 	}()
+	t.trace.x = x
 	f(t, x)
 	return t.trace, nil
 }
