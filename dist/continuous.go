@@ -91,7 +91,9 @@ func (d LogNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 }
 
 // Sample fills dst with draws, consuming rnd as RSampleVar does.
-func (d LogNormal) Sample(dst *mat.Dense, rnd *rand.Rand) { d.fam().sampleFromVar(dst, rnd, d.RSampleVar) }
+func (d LogNormal) Sample(dst *mat.Dense, rnd *rand.Rand) {
+	d.fam().sampleFromVar(dst, rnd, d.RSampleVar)
+}
 
 // Entropy stores Σ_j μ_j + ½ + log σ_j + log(2π)/2 per member in dst.
 func (d LogNormal) Entropy(dst []float64) []float64 { return d.fam().entropyOf(dst) }
@@ -162,7 +164,9 @@ func (d HalfNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 }
 
 // Sample fills dst with draws, consuming rnd as RSampleVar does.
-func (d HalfNormal) Sample(dst *mat.Dense, rnd *rand.Rand) { d.fam().sampleFromVar(dst, rnd, d.RSampleVar) }
+func (d HalfNormal) Sample(dst *mat.Dense, rnd *rand.Rand) {
+	d.fam().sampleFromVar(dst, rnd, d.RSampleVar)
+}
 
 // Entropy stores Σ_j log(πσ²/2)/2 + ½ per member in dst.
 func (d HalfNormal) Entropy(dst []float64) []float64 { return d.fam().entropyOf(dst) }
@@ -382,7 +386,9 @@ func (d Laplace) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 }
 
 // Sample fills dst with draws, consuming rnd as RSampleVar does.
-func (d Laplace) Sample(dst *mat.Dense, rnd *rand.Rand) { d.fam().sampleFromVar(dst, rnd, d.RSampleVar) }
+func (d Laplace) Sample(dst *mat.Dense, rnd *rand.Rand) {
+	d.fam().sampleFromVar(dst, rnd, d.RSampleVar)
+}
 
 // Entropy stores Σ_j 1 + log(2b_j) per member in dst.
 func (d Laplace) Entropy(dst []float64) []float64 { return d.fam().entropyOf(dst) }
@@ -531,7 +537,9 @@ func (d Uniform) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 }
 
 // Sample fills dst with draws, consuming rnd as RSampleVar does.
-func (d Uniform) Sample(dst *mat.Dense, rnd *rand.Rand) { d.fam().sampleFromVar(dst, rnd, d.RSampleVar) }
+func (d Uniform) Sample(dst *mat.Dense, rnd *rand.Rand) {
+	d.fam().sampleFromVar(dst, rnd, d.RSampleVar)
+}
 
 // Entropy stores Σ_j log(High_j − Low_j) per member in dst.
 func (d Uniform) Entropy(dst []float64) []float64 { return d.fam().entropyOf(dst) }
