@@ -21,6 +21,7 @@ func familyVJPCases() []vjpCase {
 	pos := func(r, c int) param { return param{r: r, c: c, lo: 0.5, hi: 2.5} }
 	unit := func(r, c int) param { return param{r: r, c: c, lo: 0.05, hi: 0.95} }
 	simplex := param{r: 3, c: 3, fixed: []float64{0.2, 0.3, 0.5, 0.1, 0.1, 0.8, 0.6, 0.3, 0.1}}
+	counts := param{r: 3, c: 2, fixed: []float64{0, 3, 7, 1, 2, 9}}
 	rs := func() *rand.Rand { return rand.New(rand.NewPCG(5, 5)) }
 	return []vjpCase{
 		{"LogNormal", []param{re(1, 2), pos(3, 1), pos(3, 2)}, nil, func(v []*ad.Var) *ad.Var { return LogNormal{v[0], v[1]}.LogProbVar(v[2]) }},
@@ -42,6 +43,14 @@ func familyVJPCases() []vjpCase {
 		}},
 		{"Dirichlet n×K", []param{pos(3, 3), simplex}, nil, func(v []*ad.Var) *ad.Var { return Dirichlet{v[0]}.LogProbVar(v[1]) }},
 		{"Dirichlet 1×K", []param{pos(1, 3), simplex}, nil, func(v []*ad.Var) *ad.Var { return Dirichlet{v[0]}.LogProbVar(v[1]) }},
+		{"Poisson", []param{pos(1, 2), counts}, map[int]bool{1: true}, func(v []*ad.Var) *ad.Var { return Poisson{v[0]}.LogProbVar(v[1]) }},
+		{"Binomial", []param{{r: 1, c: 1, fixed: []float64{9}}, re(3, 2), counts}, map[int]bool{0: true, 2: true}, func(v []*ad.Var) *ad.Var {
+			return Binomial{v[0], v[1]}.LogProbVar(v[2])
+		}},
+		{"Geometric", []param{re(3, 2), counts}, map[int]bool{1: true}, func(v []*ad.Var) *ad.Var { return Geometric{v[0]}.LogProbVar(v[1]) }},
+		{"NegativeBinomial", []param{pos(1, 2), re(3, 2), counts}, map[int]bool{2: true}, func(v []*ad.Var) *ad.Var {
+			return NegativeBinomial{v[0], v[1]}.LogProbVar(v[2])
+		}},
 
 		{"LogNormal.RSampleVar", []param{re(1, 2), pos(3, 1)}, nil, func(v []*ad.Var) *ad.Var { return LogNormal{v[0], v[1]}.RSampleVar(3, rs()) }},
 		{"HalfNormal.RSampleVar", []param{pos(1, 2)}, nil, func(v []*ad.Var) *ad.Var { return HalfNormal{v[0]}.RSampleVar(3, rs()) }},

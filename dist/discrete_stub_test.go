@@ -1,3 +1,0 @@
-package dist
-
-func discreteCases() []scalarCase { return nil }
