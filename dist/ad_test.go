@@ -132,7 +132,8 @@ func mustKL(p, q Distribution) *ad.Var {
 // finite differences, for the value and every parameter.
 func TestLogProbVarVJP(t *testing.T) {
 	rnd := newRand(3)
-	for _, tc := range append(append(vjpCases(), bijectorVJPCases()...), familyVJPCases()...) {
+	cases := append(append(vjpCases(), bijectorVJPCases()...), familyVJPCases()...)
+	for _, tc := range append(cases, klVJPCases()...) {
 		vals := make([][]float64, len(tc.in))
 		for i, p := range tc.in {
 			vals[i] = p.fixed
