@@ -245,7 +245,9 @@ func (d Geometric) fam() family {
 				return 0
 			}},
 		// ⌊E/softplus(l)⌋ with E standard exponential: P(K ≥ k) = (1 − p)ᵏ.
-		sample:   func(th []float64, rnd *rand.Rand) float64 { return math.Floor(rnd.ExpFloat64() / logspace.Softplus(th[0])) },
+		sample: func(th []float64, rnd *rand.Rand) float64 {
+			return math.Floor(rnd.ExpFloat64() / logspace.Softplus(th[0]))
+		},
 		mean:     func(th []float64) float64 { return math.Exp(-th[0]) },
 		variance: func(th []float64) float64 { e := math.Exp(-th[0]); return e * (1 + e) },
 		entropy: func(th []float64) float64 {
