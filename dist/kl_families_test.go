@@ -67,6 +67,12 @@ func klVJPCases() []vjpCase {
 		{"KL Poisson‖Poisson", []param{pos(3, 2), pos(1, 2)}, nil, func(v []*ad.Var) *ad.Var {
 			return mustKL(Poisson{v[0]}, Poisson{v[1]})
 		}},
+		{"TransformedDistribution stick-breaking", []param{re(1, 2), re(3, 2), {r: 3, c: 3, fixed: []float64{0.2, 0.3, 0.5, 0.1, 0.1, 0.8, 0.6, 0.3, 0.1}}}, nil, func(v []*ad.Var) *ad.Var {
+			return TransformedDistribution{Base: Normal{v[0], v[1]}, Transform: StickBreakingTransform{}}.LogProbVar(v[2])
+		}},
+		{"TransformedDistribution affine∘exp", []param{re(1, 2), re(3, 2), pos(1, 1), pos(3, 2)}, nil, func(v []*ad.Var) *ad.Var {
+			return TransformedDistribution{Base: Normal{v[0], v[1]}, Transform: ComposeTransform{ExpTransform{}, AffineTransform{Loc: ad.Scalar(0), Scale: v[2]}}}.LogProbVar(v[3])
+		}},
 		{"KL LogNormal‖LogNormal", []param{re(3, 2), pos(1, 2), re(1, 1), pos(3, 2)}, nil, func(v []*ad.Var) *ad.Var {
 			return mustKL(LogNormal{v[0], v[1]}, LogNormal{v[2], v[3]})
 		}},
