@@ -80,6 +80,9 @@ func allCases() []opCase {
 		unaryCase("Repeat", sh(2, 3), func(v *ad.Var) *ad.Var { return ad.Repeat(v, 3) }),
 		{"MatMul", []shape{sh(3, 4), sh(4, 2)}, func(v []*ad.Var) *ad.Var { return ad.MatMul(v[0], v[1]) }},
 		{"ConcatCols", []shape{sh(3, 1), sh(3, 2), sh(3, 3)}, func(v []*ad.Var) *ad.Var { return ad.ConcatCols(v...) }},
+		unaryCase("Abs", sh(2, 3), ad.Abs),
+		unaryCase("CumSumCols", sh(2, 4), ad.CumSumCols),
+		unaryCase("Cols", sh(2, 4), func(v *ad.Var) *ad.Var { return ad.Cols(v, []int{3, -1, 0, 3}) }),
 		{"MatMul with a constant", []shape{sh(3, 4), {r: 4, c: 2, lo: -1, hi: 1, constant: true}},
 			func(v []*ad.Var) *ad.Var { return ad.MatMul(v[0], v[1]) }},
 	}

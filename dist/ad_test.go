@@ -99,6 +99,26 @@ func vjpCases() []vjpCase {
 	}
 }
 
+// bijectorVJPCases checks Forward, InverseVar and LogDetJacobian of every
+// bijector of bijectorCases.
+func bijectorVJPCases() []vjpCase {
+	var out []vjpCase
+	for _, bc := range bijectorCases() {
+		b, du := bc.b, bc.du
+		out = append(out,
+			vjpCase{"Forward " + bc.name, []param{{r: 3, c: du, lo: -2, hi: 2}}, nil, func(v []*ad.Var) *ad.Var { return b.Forward(v[0]) }},
+			vjpCase{"LogDetJacobian " + bc.name, []param{{r: 3, c: du, lo: -2, hi: 2}}, nil, func(v []*ad.Var) *ad.Var { return b.LogDetJacobian(v[0]) }},
+			vjpCase{"InverseVar " + bc.name, []param{{r: 3, c: du, lo: -2, hi: 2}}, nil, func(v []*ad.Var) *ad.Var {
+				// Differentiate the inverse at the constrained point Forward(u),
+				// composed so that finite differences stay inside the support
+				// (a simplex row perturbed off the simplex is still inverted).
+				return b.InverseVar(b.Forward(v[0]))
+			}},
+		)
+	}
+	return out
+}
+
 func mustKL(p, q Distribution) *ad.Var {
 	kl, err := KLVar(p, q)
 	if err != nil {
@@ -112,7 +132,8 @@ func mustKL(p, q Distribution) *ad.Var {
 // finite differences, for the value and every parameter.
 func TestLogProbVarVJP(t *testing.T) {
 	rnd := newRand(3)
-	for _, tc := range vjpCases() {
+	cases := append(append(vjpCases(), bijectorVJPCases()...), familyVJPCases()...)
+	for _, tc := range append(cases, klVJPCases()...) {
 		vals := make([][]float64, len(tc.in))
 		for i, p := range tc.in {
 			vals[i] = p.fixed

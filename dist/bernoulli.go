@@ -42,20 +42,23 @@ func (b Bernoulli) Dim() int { _, d := b.dims(); return d }
 // maxEnumDim is the largest Dim that Bernoulli enumerates (2^20 events).
 const maxEnumDim = 20
 
-// Support returns 2^Dim, the number of binary vectors. It panics for Dim
+// Support returns Boolean.
+func (b Bernoulli) Support() Support { b.dims(); return Boolean }
+
+// NumEvents returns 2^Dim, the number of binary vectors. It panics for Dim
 // above 20.
-func (b Bernoulli) Support() int {
+func (b Bernoulli) NumEvents() int {
 	d := b.Dim()
 	if d > maxEnumDim {
-		panic(fmt.Sprintf("dist: Bernoulli.Support: %d dimensions give 2^%d events, more than enumeration allows (Dim ≤ %d)", d, d, maxEnumDim))
+		panic(fmt.Sprintf("dist: Bernoulli.NumEvents: %d dimensions give 2^%d events, more than enumeration allows (Dim ≤ %d)", d, d, maxEnumDim))
 	}
 	return 1 << d
 }
 
 // Event stores binary vector i in dst: dst[j] is bit j of i. It panics if
-// i is outside [0, Support()) or len(dst) != Dim().
+// i is outside [0, NumEvents()) or len(dst) != Dim().
 func (b Bernoulli) Event(dst []float64, i int) {
-	if n := b.Support(); i < 0 || i >= n || len(dst) != b.Dim() {
+	if n := b.NumEvents(); i < 0 || i >= n || len(dst) != b.Dim() {
 		panic(fmt.Sprintf("dist: Bernoulli.Event(len %d, %d) with Dim %d", len(dst), i, b.Dim()))
 	}
 	for j := range dst {

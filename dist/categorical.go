@@ -50,8 +50,11 @@ func (c Categorical) Len() int { n, _ := c.dims(); return n }
 // K returns the number of classes, the number of columns of Logits.
 func (c Categorical) K() int { _, k := c.dims(); return k }
 
-// Support returns K: the events are the classes 0, …, K−1.
-func (c Categorical) Support() int { return c.K() }
+// NumEvents returns K: the events are the classes 0, …, K−1.
+func (c Categorical) NumEvents() int { return c.K() }
+
+// Support returns IntegerInterval(0, K−1).
+func (c Categorical) Support() Support { return IntegerInterval(0, float64(c.K()-1)) }
 
 // Event stores class i in dst[0]. It panics if i is not a class or
 // len(dst) != 1.

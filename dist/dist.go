@@ -79,8 +79,8 @@ type Entropier interface {
 // summing over them exactly instead of sampling (enumeration).
 type Enumerator interface {
 	Distribution
-	// Support returns the number of events of one member.
-	Support() int
-	// Event stores event i ∈ [0, Support()) in dst, of length Dim().
+	// NumEvents returns the number of events of one member.
+	NumEvents() int
+	// Event stores event i ∈ [0, NumEvents()) in dst, of length Dim().
 	Event(dst []float64, i int)
 }

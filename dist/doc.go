@@ -23,6 +23,30 @@
 // that depend on data (a covariance that is not positive definite, a pair of
 // types with no registered closed form).
 //
+// # Families
+//
+// Continuous: Normal, StdNormal, MultivariateNormal, LogNormal, HalfNormal,
+// Cauchy, HalfCauchy, StudentT, Laplace, Exponential, Gamma, InverseGamma,
+// Beta, Uniform, Dirichlet. Discrete: Bernoulli, Categorical, Binomial,
+// Poisson, Geometric, NegativeBinomial. Combinators: Delta (a point mass)
+// and TransformedDistribution (a base pushed through a Bijector). Parameters
+// are mat.Matrix values that broadcast over rows and columns; an *ad.Var
+// parameter makes LogProbVar, RSampleVar and KLVar differentiable with
+// respect to it. Gamma, InverseGamma, Beta, StudentT and Dirichlet are
+// reparameterised by implicit gradients (Figurnov et al. 2018), computed
+// from the derivative of the regularised incomplete gamma function.
+//
+// # Supports and bijectors
+//
+// Support() declares the set of values of each family as a Support value
+// (Real, Positive, Interval(a, b), Simplex, LowerCholesky, Ordered,
+// IntegerInterval(a, b), Boolean, …). BijectTo maps a continuous support
+// to a Bijector from unconstrained space with its log-Jacobian, which is
+// how constrained latent variables and parameters are fitted: draw u
+// freely, use Forward(u), and correct densities by LogDetJacobian(u).
+//
+// # KL divergences
+//
 // Analytic KL divergences live in a registry keyed by the concrete types of
 // both arguments (RegisterKL, KL); KLMonteCarlo and KLMonteCarloSE estimate
 // any pair by sampling, and KLDivergence picks the analytic form when there

@@ -18,14 +18,14 @@ func TestEnumeratorSumsToOne(t *testing.T) {
 		{"categorical", Categorical{Logits: mat.NewDense(2, 3, []float64{0.1, -2, 1, 0, 0, math.Inf(-1)})}, 3},
 		{"bernoulli", Bernoulli{Logits: mat.NewDense(2, 3, []float64{0.5, -1, 2, 0, 3, -3})}, 8},
 	} {
-		if got := tc.d.Support(); got != tc.n {
-			t.Errorf("%s: Support() = %d, want %d", tc.name, got, tc.n)
+		if got := tc.d.NumEvents(); got != tc.n {
+			t.Errorf("%s: NumEvents() = %d, want %d", tc.name, got, tc.n)
 		}
 		dim := tc.d.Dim()
 		seen := map[[3]float64]bool{}
 		for member := range tc.d.Len() {
 			var total float64
-			for i := range tc.d.Support() {
+			for i := range tc.d.NumEvents() {
 				ev := make([]float64, dim)
 				tc.d.Event(ev, i)
 				var key [3]float64
@@ -51,7 +51,7 @@ func TestEnumeratorPanics(t *testing.T) {
 	for name, f := range map[string]func(){
 		"categorical out of range": func() { Categorical{Logits: mat.NewDense(1, 3, nil)}.Event([]float64{0}, 3) },
 		"bernoulli wrong length":   func() { Bernoulli{Logits: mat.NewDense(1, 3, nil)}.Event([]float64{0}, 1) },
-		"bernoulli too large":      func() { Bernoulli{Logits: mat.NewDense(1, 21, nil)}.Support() },
+		"bernoulli too large":      func() { Bernoulli{Logits: mat.NewDense(1, 21, nil)}.NumEvents() },
 	} {
 		func() {
 			defer func() {

@@ -112,8 +112,9 @@ func klBatch(name string, dst []float64, p, q Distribution) (int, []float64) {
 //
 // The registered pairs are Normal‖Normal, Normal‖StdNormal, StdNormal‖Normal,
 // StdNormal‖StdNormal, MultivariateNormal‖StdNormal,
-// MultivariateNormal‖MultivariateNormal, Bernoulli‖Bernoulli and
-// Categorical‖Categorical.
+// MultivariateNormal‖MultivariateNormal, Bernoulli‖Bernoulli,
+// Categorical‖Categorical, Gamma‖Gamma, Beta‖Beta, Dirichlet‖Dirichlet,
+// Exponential‖Exponential, Poisson‖Poisson and LogNormal‖LogNormal.
 func KL(dst []float64, p, q Distribution) ([]float64, error) {
 	_, dst = klBatch("KL", dst, p, q)
 	kl, err := KLVar(p, q)

@@ -90,6 +90,9 @@ func (m MultivariateNormal) mean() []float64 { return rawOf(m.Loc).Data }
 // Dim returns d, the number of columns of Loc.
 func (m MultivariateNormal) Dim() int { d, _, _ := m.check(); return d }
 
+// Support returns Real.
+func (m MultivariateNormal) Support() Support { return Real }
+
 // Len returns 1.
 func (m MultivariateNormal) Len() int { m.check(); return 1 }
 

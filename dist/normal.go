@@ -76,6 +76,9 @@ func (nd Normal) sameShape() bool {
 	return lr == sr && lc == sc
 }
 
+// Support returns Real.
+func (nd Normal) Support() Support { return Real }
+
 // Dim returns the event dimension, the broadcast number of columns.
 func (nd Normal) Dim() int { _, d := nd.dims(); return d }
 

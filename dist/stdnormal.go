@@ -25,6 +25,9 @@ func (s StdNormal) check() int {
 	return s.D
 }
 
+// Support returns Real.
+func (s StdNormal) Support() Support { return Real }
+
 // Dim returns D.
 func (s StdNormal) Dim() int { return s.check() }
 
