@@ -44,7 +44,7 @@ func planEnumeration(guide Guide, store *ParamStore, x *ad.Var) (*enumPlan, erro
 		if s.Plate != nil {
 			return nil, fmt.Errorf("%w: guide site %q lies in plate %q; enumeration covers discrete sites outside plates", ErrNotEnumerable, s.Name, s.Plate.Name)
 		}
-		n := e.Support()
+		n := e.NumEvents()
 		if plan.combos > MaxEnumeration/n {
 			return nil, fmt.Errorf("%w: the discrete guide sites up to %q have more than %d joint values", ErrNotEnumerable, s.Name, MaxEnumeration)
 		}
@@ -59,7 +59,7 @@ func planEnumeration(guide Guide, store *ParamStore, x *ad.Var) (*enumPlan, erro
 func (p *enumPlan) value(name string, d dist.Distribution, n int) *ad.Var {
 	site, ok := p.sites[name]
 	e, isEnum := d.(dist.Enumerator)
-	if !ok || !isEnum || e.Support() != site.n {
+	if !ok || !isEnum || e.NumEvents() != site.n {
 		fail(ErrStructure, "discrete guide site %q differs from the run that planned its enumeration", name)
 	}
 	v := ad.Const(n, e.Dim(), nil)
