@@ -1,119 +1,31 @@
 package amortized
 
 import (
-	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/vitool/vitool/internal/ad"
+	"github.com/vitool/vitool/ad"
+	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/ppl"
 )
-
-// AELoss is the reconstruction loss of a plain autoencoder.
-type AELoss int
-
-// Autoencoder losses, averaged over all B·D elements of a batch as
-// PyTorch's nn.MSELoss and nn.BCEWithLogitsLoss do by default.
-const (
-	// MSE: the decoder outputs the reconstruction x̂; loss mean (x − x̂)².
-	MSE AELoss = iota
-	// BCE: the decoder outputs logits l; loss mean softplus(l) − x·l,
-	// binary cross-entropy computed stably from the logits.
-	BCE
-)
-
-// String returns the loss's name as ParseAELoss reads it.
-func (l AELoss) String() string { return ad.AELoss(l).String() }
-
-// ParseAELoss reads "mse" or "bce".
-func ParseAELoss(s string) (AELoss, error) {
-	return parseName("autoencoder loss", s, MSE, BCE)
-}
-
-// AEConfig is the architecture of a plain autoencoder.
-type AEConfig struct {
-	DataDim    int
-	Code       int   // length of the code
-	Hidden     []int // encoder hidden sizes; reversed for the decoder
-	Activation Activation
-	Loss       AELoss
-}
-
-// Validate returns an error describing the first invalid field.
-func (c AEConfig) Validate() error {
-	switch {
-	case c.DataDim < 1 || c.Code < 1:
-		return fmt.Errorf("amortized: AE data dimension %d and code size %d must be positive", c.DataDim, c.Code)
-	case !c.Activation.valid():
-		return fmt.Errorf("amortized: unknown activation %d", int(c.Activation))
-	case c.Loss != MSE && c.Loss != BCE:
-		return fmt.Errorf("amortized: unknown autoencoder loss %d", int(c.Loss))
-	}
-	for _, h := range c.Hidden {
-		if h < 1 {
-			return fmt.Errorf("amortized: hidden sizes %v must be positive", c.Hidden)
-		}
-	}
-	return nil
-}
-
-func (c AEConfig) encoderSizes() []int {
-	return append(append([]int{c.DataDim}, c.Hidden...), c.Code)
-}
-
-func (c AEConfig) decoderSizes() []int {
-	h := slices.Clone(c.Hidden)
-	slices.Reverse(h)
-	return append(append([]int{c.Code}, h...), c.DataDim)
-}
-
-// Metadata returns the configuration as string pairs for a checkpoint
-// header; ParseAEConfig reads them back. The code size is stored under
-// MetaLatent.
-func (c AEConfig) Metadata() map[string]string {
-	return map[string]string{
-		MetaModel:      "ae",
-		MetaDataDim:    strconv.Itoa(c.DataDim),
-		MetaLatent:     strconv.Itoa(c.Code),
-		MetaHidden:     formatInts(c.Hidden),
-		MetaActivation: c.Activation.String(),
-		MetaLoss:       c.Loss.String(),
-	}
-}
-
-// ParseAEConfig reads a configuration written by Metadata.
-func ParseAEConfig(meta map[string]string) (AEConfig, error) {
-	var c AEConfig
-	if meta[MetaModel] != "ae" {
-		return c, fmt.Errorf("amortized: metadata %s = %q, want \"ae\"", MetaModel, meta[MetaModel])
-	}
-	var err error
-	if c.DataDim, err = metaInt(meta, MetaDataDim); err != nil {
-		return c, err
-	}
-	if c.Code, err = metaInt(meta, MetaLatent); err != nil {
-		return c, err
-	}
-	if c.Hidden, err = ParseHidden(meta[MetaHidden]); err != nil {
-		return c, err
-	}
-	if c.Activation, err = ParseActivation(meta[MetaActivation]); err != nil {
-		return c, err
-	}
-	if c.Loss, err = ParseAELoss(meta[MetaLoss]); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
-}
 
 // AE is a plain (deterministic) autoencoder: x → code → reconstruction.
 // Its methods only read the weights and are safe for concurrent use.
+//
+// As a ppl model and guide (Model, Guide) it is the VAE's structure with
+// two changes that make the point of the comparison: the guide is a point
+// mass (dist.Delta) at the encoder's output instead of a Gaussian, and the
+// model has no prior over codes (dist.ImproperUniform), so it cannot be
+// sampled. Its ELBO is then the reconstruction log-likelihood: the Bernoulli
+// log-likelihood is minus the BCE loss, and a Gaussian with variance ½
+// gives minus the squared error up to a constant.
 type AE struct {
 	Config AEConfig
-	// Networks holds the encoder, whose last layer outputs the code, and the
-	// decoder.
+	// Networks holds the encoder, whose last layer outputs the code, the
+	// decoder, and their weights.
 	Networks
 }
 
@@ -124,7 +36,7 @@ func NewAE(cfg AEConfig, rnd *rand.Rand) (*AE, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &AE{Config: cfg, Networks: newNetworks(cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation, rnd)}, nil
+	return &AE{Config: cfg, Networks: newNetworks(mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation), rnd)}, nil
 }
 
 // NewAEFromParams builds an autoencoder from named tensors as returned by
@@ -133,7 +45,7 @@ func NewAEFromParams(cfg AEConfig, params map[string]Tensor) (*AE, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	nets, err := networksFromParams(params, cfg.encoderSizes(), cfg.decoderSizes(), cfg.Activation)
+	nets, err := networksFromParams(params, mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation))
 	if err != nil {
 		return nil, err
 	}
@@ -141,19 +53,49 @@ func NewAEFromParams(cfg AEConfig, params map[string]Tensor) (*AE, error) {
 	return &AE{Config: cfg, Networks: nets}, nil
 }
 
+// mseLogScale is the log standard deviation of the Gaussian whose
+// log-likelihood is −(x − x̂)² up to a constant: σ² = ½.
+var mseLogScale = -0.5 * math.Ln2
+
+// Model returns the autoencoder as a ppl model: for every row x_i of the
+// data, a code z_i with a flat improper prior and x_i ~ p(x|z_i) from the
+// decoder (Bernoulli logits for BCE, a Gaussian of variance ½ for MSE).
+func (a *AE) Model() ppl.Model {
+	return func(t *ppl.Tracer, x *ad.Var) {
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			z := t.Sample("z", dist.ImproperUniform{D: a.Config.Code})
+			out := t.Module(decoderPrefix, a.Decoder, z)
+			var lik dist.Differentiable = dist.Bernoulli{Logits: out}
+			if a.Config.Loss == MSE {
+				lik = dist.Normal{Loc: out, LogScale: ad.Scalar(mseLogScale)}
+			}
+			t.Observe("x", lik, p.Data(x))
+		})
+	}
+}
+
+// Guide returns the encoder as a ppl guide: the code of row x_i is the
+// point mass at encoder(x_i).
+func (a *AE) Guide() ppl.Guide {
+	return func(t *ppl.Tracer, x *ad.Var) {
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			code := t.Module(encoderPrefix, a.Encoder, ad.Rows(x, p.Idx))
+			t.Sample("z", dist.Delta{Value: ad.Tile(code, t.Particles())})
+		})
+	}
+}
+
 // Encode returns the code of each row of x as an n×Code matrix. It panics
 // if x does not have D columns.
 func (a *AE) Encode(x mat.Matrix) *mat.Dense {
-	xs, n := toF32(x, a.Config.DataDim, "x")
-	return toDense(a.Encoder.forward(xs, n), n, a.Config.Code)
+	return a.apply(encoderPrefix, a.Encoder, rows(x, a.Config.DataDim, "x")).Dense()
 }
 
 // Decode returns the decoder output for each row of code: the
 // reconstruction for MSE, logits for BCE. It panics if code does not have
 // Code columns.
 func (a *AE) Decode(code mat.Matrix) *mat.Dense {
-	cs, n := toF32(code, a.Config.Code, "code")
-	return toDense(a.Decoder.forward(cs, n), n, a.Config.DataDim)
+	return a.apply(decoderPrefix, a.Decoder, rows(code, a.Config.Code, "code")).Dense()
 }
 
 // DecodeMean returns the reconstruction in data space for each row of

@@ -9,8 +9,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dataset"
-	"github.com/vitool/vitool/internal/ad"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -18,9 +19,10 @@ import (
 type TrainConfig struct {
 	// BatchSize is the number of examples per step; 0 means 100.
 	BatchSize int
-	// Objective is the VAE training objective (ignored for an AE); the zero
-	// value is the analytic-KL ELBO with one sample.
-	Objective vi.Objective
+	// Objective is the VAE training objective (ignored for an AE), in
+	// package ppl's vocabulary; the zero value means the analytic-KL ELBO
+	// with one sample ("elbo").
+	Objective ppl.Objective
 	// Beta is the final KL weight β; 0 means 1.
 	Beta float64
 	// Warmup ramps β linearly from 0 to Beta over Warmup.N epochs: the
@@ -45,7 +47,9 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Beta == 0 {
 		c.Beta = 1
 	}
-	c.Objective = c.Objective.Normalize()
+	if c.Objective == (ppl.Objective{}) {
+		c.Objective = ppl.Objective{K: 1, AnalyticKL: true}
+	}
 	c.Adam = adamDefaults(c.Adam)
 	return c
 }
@@ -114,23 +118,29 @@ func (e *StepError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Trainer fits a VAE or an autoencoder with Adam on minibatches, compiling
-// one gradient program per batch size through internal/ad. It updates the
-// model's weights in place. A Trainer is not safe for concurrent use, and
-// the model must not be read concurrently with a step.
+// Trainer fits a VAE or an autoencoder with Adam on minibatches, through
+// the general path of package ppl: every step estimates the gradient of the
+// objective of the model's Model and Guide with ppl.GradientTraces, whose
+// networks are one operation each on the tape. It updates the model's
+// weights in place. A Trainer is not safe for concurrent use, and the model
+// must not be read concurrently with a step.
 //
-// Training is step-granular and exactly resumable. The rows of epoch e are
-// visited in the order of a permutation drawn from a stream seeded by
-// (Seed, e); step s of epoch e draws its binarisation values and then its ε
-// from a stream seeded by (Seed, e, s). A run stopped at any step and
-// restarted from the weights and State of that moment therefore continues
-// bit for bit as if it had not stopped.
+// The weights are float32, the precision of a checkpoint: the trainer keeps
+// float32 masters, which Adam updates, and copies them into the model's
+// ParamStore after every step. Training is step-granular and exactly
+// resumable. The rows of epoch e are visited in the order of a permutation
+// drawn from a stream seeded by (Seed, e); step s of epoch e draws its
+// binarisation values and then its ε from a stream seeded by (Seed, e, s).
+// A run stopped at any step and restarted from the weights and State of
+// that moment therefore continues bit for bit as if it had not stopped.
 type Trainer struct {
 	cfg    TrainConfig
 	vae    *VAE
 	ae     *AE
+	nets   *Networks
 	names  []string
 	params [][]float32
+	grads  [][]float32
 	opt    *vi.Adam[float32]
 	st     TrainerState // position and running sums; st.Adam unused
 
@@ -138,12 +148,7 @@ type Trainer struct {
 	permEpoch int
 	permN     int
 
-	vaeProgs map[int]*ad.VAEProgram[float32]
-	aeProgs  map[int]*ad.AEProgram[float32]
-	xbuf     []float32
-	epsbuf   []float32
-	lb, lr   []float64
-	klb      []float64
+	xbuf []float32
 }
 
 // NewVAETrainer returns a trainer for m. It returns an error if cfg is
@@ -153,43 +158,29 @@ func NewVAETrainer(m *VAE, cfg TrainConfig) (*Trainer, error) {
 	if err := cfg.Objective.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := newTrainer(cfg, m.slices(), paramNames(m.Encoder, m.Decoder))
+	if cfg.Objective.Subsample != 0 || cfg.Objective.Enumerate {
+		return nil, errors.New("amortized: a VAE trains on whole minibatches, without subsampling or enumeration")
+	}
+	t, err := newTrainer(cfg, &m.Networks)
 	if err != nil {
 		return nil, err
 	}
 	t.vae = m
-	t.vaeProgs = make(map[int]*ad.VAEProgram[float32])
 	return t, nil
 }
 
 // NewAETrainer returns a trainer for m. It returns an error if cfg is
 // invalid.
 func NewAETrainer(m *AE, cfg TrainConfig) (*Trainer, error) {
-	t, err := newTrainer(cfg.withDefaults(), m.slices(), paramNames(m.Encoder, m.Decoder))
+	t, err := newTrainer(cfg.withDefaults(), &m.Networks)
 	if err != nil {
 		return nil, err
 	}
 	t.ae = m
-	t.aeProgs = make(map[int]*ad.AEProgram[float32])
 	return t, nil
 }
 
-// paramNames returns the PyTorch names of the parameter slices in the
-// order of slices(): encoder weight₀, bias₀, …, then the decoder's.
-func paramNames(enc, dec MLP) []string {
-	var names []string
-	for _, p := range []struct {
-		prefix string
-		m      MLP
-	}{{"encoder", enc}, {"decoder", dec}} {
-		for i := range p.m.Layers {
-			names = append(names, fmt.Sprintf("%s.%d.weight", p.prefix, 2*i), fmt.Sprintf("%s.%d.bias", p.prefix, 2*i))
-		}
-	}
-	return names
-}
-
-func newTrainer(cfg TrainConfig, params [][]float32, names []string) (*Trainer, error) {
+func newTrainer(cfg TrainConfig, nets *Networks) (*Trainer, error) {
 	if cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("amortized: batch size %d must be positive", cfg.BatchSize)
 	}
@@ -201,15 +192,23 @@ func newTrainer(cfg TrainConfig, params [][]float32, names []string) (*Trainer, 
 	default:
 		return nil, fmt.Errorf("amortized: unknown binarization %v", cfg.Binarization)
 	}
-	lens := make([]int, len(params))
-	for i, p := range params {
-		lens[i] = len(p)
+	t := &Trainer{cfg: cfg, nets: nets, names: nets.ParamNames(), permEpoch: -1}
+	lens := make([]int, len(t.names))
+	for i, n := range t.names {
+		v := nets.Store.Get(n).RawMatrix().Data
+		t.params = append(t.params, make([]float32, len(v)))
+		t.grads = append(t.grads, make([]float32, len(v)))
+		for j, x := range v {
+			t.params[i][j] = float32(x)
+		}
+		lens[i] = len(v)
 	}
 	opt, err := vi.NewAdam[float32](cfg.Adam, lens)
 	if err != nil {
 		return nil, err
 	}
-	return &Trainer{cfg: cfg, params: params, names: names, opt: opt, permEpoch: -1}, nil
+	t.opt = opt
+	return t, nil
 }
 
 // Config returns the configuration with defaults filled in.
@@ -318,130 +317,77 @@ func growF32(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-func growF64(b []float64, n int) []float64 {
-	if cap(b) < n {
-		return make([]float64, n)
-	}
-	return b[:n]
-}
-
 // step runs one step on the n×D row-major batch x, drawing ε from rnd.
 func (t *Trainer) step(x []float32, n int, rnd *rand.Rand) (StepStats, error) {
+	D := t.dataDim()
+	xv := ad.Const(n, D, nil)
+	for i, v := range x[:n*D] {
+		xv.Data[i] = float64(v)
+	}
+	var model ppl.Model
+	var guide ppl.Guide
+	obj, beta := ppl.Objective{K: 1}, 1.0
 	if t.vae != nil {
-		return t.vaeStep(x, n, rnd)
+		beta = t.Beta()
+		model, guide, obj = t.vae.model(beta), t.vae.guide(beta), t.cfg.Objective
+	} else {
+		model, guide = t.ae.Model(), t.ae.Guide()
 	}
-	return t.aeStep(x, n)
+	res, err := ppl.GradientTraces(model, guide, t.nets.Store, xv, obj, rnd)
+	if err != nil {
+		return StepStats{Loss: math.NaN(), Examples: n}, notFinite(err)
+	}
+	// The loss is the negative objective per example (VAE) or per value
+	// (AE, as PyTorch's reduction "mean").
+	per := float64(n)
+	if t.ae != nil {
+		per *= float64(D)
+	}
+	s := StepStats{Loss: -res.Value / per, Bound: res.Value / float64(n), Examples: n}
+	switch {
+	case t.ae != nil && t.ae.Config.Loss == MSE:
+		s.Loss += 0.5*math.Ln2 - 0.5*math.Log(2*math.Pi)
+		s.Bound = -s.Loss * float64(D)
+	case t.ae != nil:
+		s.Bound = -s.Loss * float64(D)
+	case beta != 1:
+		s.Bound = ppl.Unscaled(res.Guide, res.Model, obj) / float64(n)
+	}
+	for i, name := range t.names {
+		for j, g := range res.Grads[name].RawMatrix().Data {
+			t.grads[i][j] = float32(-g / per)
+		}
+	}
+	s.GradNorm, err = t.update()
+	return s, err
 }
 
-func (t *Trainer) vaeStep(x []float32, n int, rnd *rand.Rand) (StepStats, error) {
-	p, ok := t.vaeProgs[n]
-	if !ok {
-		cfg := t.vae.Config
-		spec := ad.VAESpec{
-			Encoder:    t.vae.Encoder.spec(),
-			Decoder:    t.vae.Decoder.spec(),
-			Likelihood: ad.Likelihood(cfg.Likelihood),
-			LogSigma:   cfg.LogSigma,
-			Objective:  adObjective(t.cfg.Objective.Kind),
-			K:          t.cfg.Objective.K,
-			Batch:      n,
-		}
-		var err error
-		if p, err = ad.NewVAE(spec, t.params); err != nil {
-			return StepStats{}, err
-		}
-		t.vaeProgs[n] = p
-	}
-	K, L := t.cfg.Objective.K, t.vae.Config.Latent
-	t.epsbuf = growF32(t.epsbuf, K*n*L)
-	for i := range t.epsbuf {
-		t.epsbuf[i] = float32(rnd.NormFloat64())
-	}
-	beta := t.Beta()
-	p.SetBeta(beta)
-	loss, err := p.Run(x, t.epsbuf)
-	if err != nil {
-		return StepStats{Loss: loss, Examples: n}, notFinite(err)
-	}
-	t.lb = toF64(t.lb, p.LogLik())
-	t.lr = toF64(t.lr, p.LogRatio())
-	t.klb = toF64(t.klb, p.KL())
-	bound := t.cfg.Objective.Bound(nil, t.lb, t.lr, t.klb, 1)
-	var mean float64
-	for _, b := range bound {
-		mean += b
-	}
-	norm, err := t.update(p.Grads())
-	if err != nil {
-		return StepStats{Loss: loss, GradNorm: norm, Examples: n}, err
-	}
-	return StepStats{Loss: loss, Bound: mean / float64(n), GradNorm: norm, Examples: n}, nil
-}
-
-// notFinite wraps err with ErrNotFinite when it reports a non-finite loss.
+// notFinite wraps err with ErrNotFinite when it reports a non-finite
+// objective.
 func notFinite(err error) error {
-	if errors.Is(err, ad.ErrNotFinite) {
+	if errors.Is(err, ppl.ErrNotFinite) {
 		return fmt.Errorf("%w: %w", ErrNotFinite, err)
 	}
 	return err
 }
 
-// update takes the Adam step unless the gradient is not finite, in which
-// case it returns an error wrapping ErrNotFinite and leaves the weights and
-// the optimiser state unchanged.
-func (t *Trainer) update(grads [][]float32) (float64, error) {
-	norm := vi.GlobalNorm(grads)
+// update takes the Adam step and copies the weights into the model's store,
+// unless the gradient is not finite, in which case it returns an error
+// wrapping ErrNotFinite and leaves the weights and the optimiser state
+// unchanged.
+func (t *Trainer) update() (float64, error) {
+	norm := vi.GlobalNorm(t.grads)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm, fmt.Errorf("%w: gradient norm is %v", ErrNotFinite, norm)
 	}
-	t.opt.Step(t.params, grads)
+	t.opt.Step(t.params, t.grads)
+	for i, name := range t.names {
+		dst := t.nets.Store.Unconstrained(name).RawMatrix().Data
+		for j, v := range t.params[i] {
+			dst[j] = float64(v)
+		}
+	}
 	return norm, nil
-}
-
-func toF64(dst []float64, src []float32) []float64 {
-	dst = growF64(dst, len(src))
-	for i, v := range src {
-		dst[i] = float64(v)
-	}
-	return dst
-}
-
-func adObjective(k vi.ObjectiveKind) ad.Objective {
-	switch k {
-	case vi.ELBOAnalytic:
-		return ad.ELBOAnalytic
-	case vi.ELBOSampled:
-		return ad.ELBOSampled
-	case vi.IWAE:
-		return ad.IWAE
-	}
-	panic("amortized: unknown objective kind")
-}
-
-func (t *Trainer) aeStep(x []float32, n int) (StepStats, error) {
-	p, ok := t.aeProgs[n]
-	if !ok {
-		spec := ad.AESpec{
-			Encoder: t.ae.Encoder.spec(),
-			Decoder: t.ae.Decoder.spec(),
-			Loss:    ad.AELoss(t.ae.Config.Loss),
-			Batch:   n,
-		}
-		var err error
-		if p, err = ad.NewAE(spec, t.params); err != nil {
-			return StepStats{}, err
-		}
-		t.aeProgs[n] = p
-	}
-	loss, err := p.Run(x)
-	if err != nil {
-		return StepStats{Loss: loss, Examples: n}, notFinite(err)
-	}
-	norm, err := t.update(p.Grads())
-	if err != nil {
-		return StepStats{Loss: loss, GradNorm: norm, Examples: n}, err
-	}
-	return StepStats{Loss: loss, Bound: -loss * float64(t.dataDim()), GradNorm: norm, Examples: n}, nil
 }
 
 // ErrNoData is returned by RunEpoch and TrainEpoch when the data has no
@@ -547,16 +493,4 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *dataset.Dataset, bin dat
 	st := stats()
 	t.st = TrainerState{Epoch: t.st.Epoch + 1}
 	return st, nil
-}
-
-// Close releases the compiled programs.
-func (t *Trainer) Close() error {
-	var errs []error
-	for _, p := range t.vaeProgs {
-		errs = append(errs, p.Close())
-	}
-	for _, p := range t.aeProgs {
-		errs = append(errs, p.Close())
-	}
-	return errors.Join(errs...)
 }

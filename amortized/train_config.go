@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -13,7 +14,7 @@ import (
 // training-state checkpoint.
 const (
 	MetaBatch        = "batch"
-	MetaObjective    = "objective" // vi.Objective.String(): "elbo", "iwae-5", …
+	MetaObjective    = "objective" // ppl.Objective.String(): "elbo", "iwae-5", …
 	MetaBeta         = "beta"
 	MetaWarmup       = "warmup" // epochs
 	MetaLR           = "lr"
@@ -89,7 +90,7 @@ func ParseTrainConfig(meta map[string]string) (TrainConfig, error) {
 	if err != nil {
 		return TrainConfig{}, err
 	}
-	if c.Objective, err = vi.ParseObjective(meta[MetaObjective]); err != nil {
+	if c.Objective, err = ppl.ParseObjective(meta[MetaObjective]); err != nil {
 		return TrainConfig{}, fmt.Errorf("amortized: metadata %s: %w", MetaObjective, err)
 	}
 	if c.Seed, err = strconv.ParseUint(meta[MetaSeed], 10, 64); err != nil {

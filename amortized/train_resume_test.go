@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -36,8 +37,8 @@ func intensityData(seed uint64, n, d int) *dataset.Dataset {
 
 // trainModel is a VAE or an AE under training.
 type trainModel interface {
-	slices() [][]float32
 	Params() map[string]Tensor
+	ParamNames() []string
 }
 
 // resumeCase builds a fresh model, a copy of a model from its parameters,
@@ -62,7 +63,7 @@ func resumeCases(t *testing.T) []resumeCase {
 		}
 		return tr
 	}
-	vae := func(obj vi.Objective, bin dataset.Binarization) func(m trainModel) *Trainer {
+	vae := func(obj ppl.Objective, bin dataset.Binarization) func(m trainModel) *Trainer {
 		return func(m trainModel) *Trainer {
 			return must(NewVAETrainer(m.(*VAE), TrainConfig{BatchSize: 32, Objective: obj, Seed: 11,
 				Warmup: vi.Warmup{N: 2}, Binarization: bin, Adam: vi.AdamConfig{LR: 1e-2, ClipNorm: 5}}))
@@ -80,8 +81,8 @@ func resumeCases(t *testing.T) []resumeCase {
 		return v
 	}
 	return []resumeCase{
-		{"vae-elbo-dynamic", data, freshVAE, copyVAE, vae(vi.Objective{Kind: vi.ELBOAnalytic, K: 1}, dataset.Dynamic)},
-		{"vae-iwae3-continuous", data, freshVAE, copyVAE, vae(vi.Objective{Kind: vi.IWAE, K: 3}, dataset.Continuous)},
+		{"vae-elbo-dynamic", data, freshVAE, copyVAE, vae(ppl.Objective{K: 1, AnalyticKL: true}, dataset.Dynamic)},
+		{"vae-iwae3-continuous", data, freshVAE, copyVAE, vae(ppl.Objective{Bound: ppl.BoundIWAE, K: 3}, dataset.Continuous)},
 		{"ae-bce-fixed", fixed,
 			func() trainModel {
 				a, _ := NewAE(acfg, rand.New(rand.NewPCG(4, 4)))
@@ -111,7 +112,6 @@ func TestTrainEpochResume(t *testing.T) {
 			// Straight.
 			m := c.fresh()
 			tr := c.train(m)
-			defer tr.Close()
 			var want []EpochStats
 			for e := 0; e < epochs; e++ {
 				st, err := tr.TrainEpoch(context.Background(), c.data, nil)
@@ -128,7 +128,6 @@ func TestTrainEpochResume(t *testing.T) {
 			stopAt := func(e, s int) {
 				m := c.fresh()
 				tr := c.train(m)
-				defer tr.Close()
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				var got []EpochStats
@@ -160,7 +159,6 @@ func TestTrainEpochResume(t *testing.T) {
 				saved := tr.State()
 				m2 := c.copy(m)
 				tr2 := c.train(m2)
-				defer tr2.Close()
 				if err := tr2.SetState(saved); err != nil {
 					t.Fatal(err)
 				}
@@ -200,7 +198,6 @@ func TestBinarizationUsed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tr.Close()
 		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +212,6 @@ func TestBinarizationUsed(t *testing.T) {
 	// RunEpoch uses a matrix as it is, like Continuous.
 	v, _ := NewVAE(VAEConfig{DataDim: 12, Latent: 2, Hidden: []int{8}, Activation: Tanh}, rand.New(rand.NewPCG(1, 1)))
 	tr, _ := NewVAETrainer(v, TrainConfig{BatchSize: 16, Seed: 5, Binarization: dataset.Dynamic})
-	defer tr.Close()
 	x := mat.NewDense(64, 12, nil)
 	for i := 0; i < 64; i++ {
 		for j, val := range data.Row(i) {
@@ -252,12 +248,11 @@ func TestTrainEpochNotFinite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tr.Close()
 			var before []float32
 			var adamBefore vi.AdamState[float32]
 			_, err = tr.TrainEpoch(context.Background(), data, func(s StepStats) {
 				if s.Step == 1 {
-					m.Params()["decoder.0.weight"].Data[3] = float32(math.NaN())
+					networks(m).Store.Unconstrained("decoder.0.weight").RawMatrix().Data[3] = math.NaN()
 					before = weights(m)
 					adamBefore = tr.Optimizer().State()
 				}
@@ -284,7 +279,6 @@ func TestTrainEpochErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { tr.Close() })
 		return tr
 	}
 	if _, err := newTr(TrainConfig{BatchSize: 10, Binarization: dataset.Fixed}).TrainEpoch(context.Background(), data, nil); err == nil {
@@ -335,9 +329,9 @@ func TestTrainEpochErrors(t *testing.T) {
 func TestTrainConfigMetadata(t *testing.T) {
 	cfgs := []TrainConfig{
 		{},
-		{BatchSize: 7, Objective: vi.Objective{Kind: vi.IWAE, K: 5}, Beta: 0.3, Warmup: vi.Warmup{N: 4},
+		{BatchSize: 7, Objective: ppl.Objective{Bound: ppl.BoundIWAE, K: 5}, Beta: 0.3, Warmup: vi.Warmup{N: 4},
 			Adam: vi.AdamConfig{LR: 3e-4, Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, ClipNorm: 2.5}, Seed: math.MaxUint64, Binarization: dataset.Dynamic},
-		{Objective: vi.Objective{Kind: vi.ELBOSampled, K: 2}, Binarization: dataset.Fixed, Adam: vi.AdamConfig{LR: 0.1 + 0.2}},
+		{Objective: ppl.Objective{K: 2}, Binarization: dataset.Fixed, Adam: vi.AdamConfig{LR: 0.1 + 0.2}},
 	}
 	for _, c := range cfgs {
 		got, err := ParseTrainConfig(c.Metadata())
@@ -369,12 +363,8 @@ func TestEvaluate(t *testing.T) {
 	data := intensityData(5, 7, 5)
 	for _, lik := range []Likelihood{Bernoulli, Gaussian} {
 		v, _ := NewVAE(tinyConfig(lik, Softplus), rand.New(rand.NewPCG(9, uint64(lik))))
-		rnd := rand.New(rand.NewPCG(1, 2))
-		eps := make([]float32, data.N*2)
-		for i := range eps {
-			eps[i] = float32(rnd.NormFloat64())
-		}
-		got := elboRows(v, data.X, data.N, eps)
+		// EvaluateVAE's chunk 0 draws ε row-major from stream (3, eval, 0).
+		rnd := newStream(3, streamEval, 0)
 		x := mat.NewDense(data.N, data.D, nil)
 		for i := 0; i < data.N; i++ {
 			x.SetRow(i, data.Float64Row(nil, i))
@@ -386,18 +376,17 @@ func TestEvaluate(t *testing.T) {
 			var kl float64
 			for j := 0; j < 2; j++ {
 				m, l := mu.At(i, j), lv.At(i, j)
-				z.Set(0, j, float64(float32(m+math.Exp(l/2)*float64(eps[i*2+j]))))
+				z.Set(0, j, m+math.Exp(l/2)*rnd.NormFloat64())
 				kl += 0.5 * (m*m + math.Exp(l) - 1 - l)
 			}
-			want := v.LogLikelihood(nil, x.RawRowView(i), z)[0] - kl
-			if !close32(got[i], want) {
-				t.Errorf("%v: ELBO of row %d = %v, want %v", lik, i, got[i], want)
-			}
-			sum += got[i]
+			sum += v.LogLikelihood(nil, x.RawRowView(i), z)[0] - kl
 		}
 		mean, err := EvaluateVAE(v, data, 3)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want := sum / float64(data.N); !close32(mean, want) {
+			t.Errorf("%v: EvaluateVAE = %v, from the evaluation methods %v", lik, mean, want)
 		}
 		again, _ := EvaluateVAE(v, data, 3)
 		other, _ := EvaluateVAE(v, data, 4)
@@ -433,7 +422,7 @@ func TestEvaluate(t *testing.T) {
 	if _, err := EvaluateVAE(v, &dataset.Dataset{D: 5}, 1); !errors.Is(err, ErrNoData) {
 		t.Errorf("empty data: %v", err)
 	}
-	v.Decoder.Layers[len(v.Decoder.Layers)-1].Bias[0] = float32(math.NaN())
+	v.Store.Unconstrained("decoder.2.bias").Set(0, 0, math.NaN())
 	if _, err := EvaluateVAE(v, data, 1); !errors.Is(err, ErrNotFinite) {
 		t.Errorf("infinite weight: %v, want ErrNotFinite", err)
 	}
@@ -447,7 +436,6 @@ func ExampleTrainer_TrainEpoch() {
 	cfg := TrainConfig{BatchSize: 25, Seed: 1, Binarization: dataset.Dynamic}
 	v, _ := NewVAE(VAEConfig{DataDim: 12, Latent: 2, Hidden: []int{8}, Activation: Tanh}, rand.New(rand.NewPCG(1, 1)))
 	tr, _ := NewVAETrainer(v, cfg)
-	defer tr.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := tr.TrainEpoch(ctx, data, func(s StepStats) {
 		if s.Step == 1 {
@@ -459,7 +447,6 @@ func ExampleTrainer_TrainEpoch() {
 	// Resume from the weights and the state.
 	v2, _ := NewVAEFromParams(v.Config, v.Params())
 	tr2, _ := NewVAETrainer(v2, cfg)
-	defer tr2.Close()
 	_ = tr2.SetState(tr.State())
 	st, err := tr2.TrainEpoch(context.Background(), data, nil)
 	fmt.Println(err, st.Epoch, st.Steps, tr2.Epoch())
@@ -489,8 +476,7 @@ func TestTrainSameWeightsAnyGOMAXPROCS(t *testing.T) {
 		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
 			t.Fatal(err)
 		}
-		tr.Close()
-		for _, s := range v.slices() {
+		for _, s := range paramSlices(v) {
 			weights[i] = append(weights[i], slices.Clone(s))
 		}
 	}
@@ -499,4 +485,15 @@ func TestTrainSameWeightsAnyGOMAXPROCS(t *testing.T) {
 			t.Fatalf("parameter %d differs between GOMAXPROCS 1 and 2", l)
 		}
 	}
+}
+
+// networks returns the weights of a VAE or an AE.
+func networks(m trainModel) *Networks {
+	switch m := m.(type) {
+	case *VAE:
+		return &m.Networks
+	case *AE:
+		return &m.Networks
+	}
+	panic("not a VAE or an AE")
 }

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -39,9 +40,12 @@ func protoData(rnd *rand.Rand, n, d int) *mat.Dense {
 	return x
 }
 
-func weights(v interface{ slices() [][]float32 }) []float32 {
+func weights(v interface {
+	Params() map[string]Tensor
+	ParamNames() []string
+}) []float32 {
 	var w []float32
-	for _, s := range v.slices() {
+	for _, s := range paramSlices(v) {
 		w = append(w, s...)
 	}
 	return w
@@ -56,7 +60,7 @@ func TestTrainingDecreasesLoss(t *testing.T) {
 		epochs = 15
 	}
 	data := protoData(rand.New(rand.NewPCG(1, 0)), 400, 20)
-	objs := []vi.Objective{{Kind: vi.ELBOAnalytic, K: 1}, {Kind: vi.ELBOSampled, K: 1}, {Kind: vi.IWAE, K: 5}}
+	objs := []ppl.Objective{{K: 1, AnalyticKL: true}, {K: 1}, {Bound: ppl.BoundIWAE, K: 5}}
 	for _, obj := range objs {
 		t.Run(obj.String(), func(t *testing.T) {
 			v, _ := NewVAE(VAEConfig{DataDim: 20, Latent: 2, Hidden: []int{32}, Activation: Tanh}, rand.New(rand.NewPCG(2, 0)))
@@ -64,7 +68,6 @@ func TestTrainingDecreasesLoss(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tr.Close()
 			first, err := tr.RunEpoch(data)
 			if err != nil {
 				t.Fatal(err)
@@ -95,7 +98,6 @@ func TestTrainingDecreasesLoss(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tr.Close()
 			first, _ := tr.RunEpoch(data)
 			var last EpochStats
 			for e := 1; e < epochs; e++ {
@@ -115,11 +117,10 @@ func TestDeterminism(t *testing.T) {
 	data := protoData(rand.New(rand.NewPCG(5, 0)), 130, 10)
 	run := func(seed uint64) []float32 {
 		v, _ := NewVAE(VAEConfig{DataDim: 10, Latent: 2, Hidden: []int{8}, Activation: ReLU}, rand.New(rand.NewPCG(1, 1)))
-		tr, err := NewVAETrainer(v, TrainConfig{BatchSize: 32, Objective: vi.Objective{Kind: vi.IWAE, K: 3}, Seed: seed})
+		tr, err := NewVAETrainer(v, TrainConfig{BatchSize: 32, Objective: ppl.Objective{Bound: ppl.BoundIWAE, K: 3}, Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tr.Close()
 		for e := 0; e < 3; e++ {
 			if _, err := tr.RunEpoch(data); err != nil {
 				t.Fatal(err)
@@ -141,10 +142,9 @@ func TestDeterminism(t *testing.T) {
 func TestResume(t *testing.T) {
 	data := protoData(rand.New(rand.NewPCG(6, 0)), 100, 10)
 	cfg := VAEConfig{DataDim: 10, Latent: 2, Hidden: []int{8}, Activation: Tanh}
-	tcfg := TrainConfig{BatchSize: 25, Objective: vi.Objective{Kind: vi.ELBOSampled, K: 2}, Seed: 9, Warmup: vi.Warmup{N: 4}}
+	tcfg := TrainConfig{BatchSize: 25, Objective: ppl.Objective{K: 2}, Seed: 9, Warmup: vi.Warmup{N: 4}}
 	v, _ := NewVAE(cfg, rand.New(rand.NewPCG(1, 2)))
 	tr, _ := NewVAETrainer(v, tcfg)
-	defer tr.Close()
 	for e := 0; e < 2; e++ {
 		tr.RunEpoch(data)
 	}
@@ -157,7 +157,6 @@ func TestResume(t *testing.T) {
 		tr.RunEpoch(data)
 	}
 	tr2, _ := NewVAETrainer(v2, tcfg)
-	defer tr2.Close()
 	if err := tr2.SetState(st); err != nil {
 		t.Fatal(err)
 	}
@@ -174,14 +173,13 @@ func TestTrainerErrors(t *testing.T) {
 	if _, err := NewVAETrainer(v, TrainConfig{BatchSize: -1}); err == nil {
 		t.Error("negative batch size accepted")
 	}
-	if _, err := NewVAETrainer(v, TrainConfig{Objective: vi.Objective{Kind: 9}}); err == nil {
+	if _, err := NewVAETrainer(v, TrainConfig{Objective: ppl.Objective{Bound: 9}}); err == nil {
 		t.Error("unknown objective accepted")
 	}
 	if _, err := NewVAETrainer(v, TrainConfig{Adam: vi.AdamConfig{LR: -1}}); err == nil {
 		t.Error("negative learning rate accepted")
 	}
 	tr, _ := NewVAETrainer(v, TrainConfig{})
-	defer tr.Close()
 	before := weights(v)
 	x := mat.NewDense(2, 5, nil)
 	x.Set(1, 2, math.Inf(1))
@@ -204,11 +202,23 @@ func Example_autoencoder() {
 	}
 	data := mat.NewDense(2, 4, []float64{1, 1, 0, 0, 0, 0, 1, 1})
 	tr, _ := NewAETrainer(ae, TrainConfig{BatchSize: 2, Adam: vi.AdamConfig{LR: 0.01}, Seed: 1})
-	defer tr.Close()
 	var st EpochStats
 	for e := 0; e < 500; e++ {
 		st, _ = tr.RunEpoch(data)
 	}
 	fmt.Println(st.Loss < 0.01)
 	// Output: true
+}
+
+// paramSlices returns the float32 parameters in training order.
+func paramSlices(v interface {
+	Params() map[string]Tensor
+	ParamNames() []string
+}) [][]float32 {
+	p := v.Params()
+	var out [][]float32
+	for _, n := range v.ParamNames() {
+		out = append(out, p[n].Data)
+	}
+	return out
 }

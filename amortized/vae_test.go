@@ -11,9 +11,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/dist"
-	"github.com/vitool/vitool/internal/ad"
 	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/mc"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -41,10 +41,12 @@ func close32(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-4*(1+math.Max(math.Abs(a), math.Abs(b)))
 }
 
-// TestForwardMatchesProgram checks the pure-Go evaluation (Encode,
-// LogLikelihood) against the compiled gorgonia program on the same
-// float32 weights, for every likelihood and activation.
-func TestForwardMatchesProgram(t *testing.T) {
+// TestModelGuideMatchEvaluation checks that the VAE's ppl model and guide
+// are the model the evaluation methods compute: the guide draws from
+// q(z|x) = Proposal(x), and every log-weight equals
+// LogLikelihood + log p(z) − log q(z|x), for every likelihood and
+// activation and K particles of a batch.
+func TestModelGuideMatchEvaluation(t *testing.T) {
 	for i, lik := range []Likelihood{Bernoulli, Gaussian} {
 		for j, act := range []Activation{Tanh, ReLU, Softplus} {
 			t.Run(fmt.Sprintf("%v/%v", lik, act), func(t *testing.T) {
@@ -57,44 +59,75 @@ func TestForwardMatchesProgram(t *testing.T) {
 				}
 				const B, K = 4, 3
 				x := randData(rnd, B, 5, lik == Bernoulli)
-				spec := ad.VAESpec{Encoder: v.Encoder.spec(), Decoder: v.Decoder.spec(),
-					Likelihood: ad.Likelihood(lik), LogSigma: cfg.LogSigma, Objective: ad.IWAE, K: K, Batch: B}
-				p, err := ad.NewVAE(spec, v.slices())
+				logw, g, _, err := ppl.LogWeights(v.Model(), v.Guide(), v.Store, x, K, rand.New(rand.NewPCG(1, 1)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer p.Close()
-				xs, _ := toF32(x, 5, "x")
-				eps := make([]float32, K*B*2)
-				for e := range eps {
-					eps[e] = float32(rnd.NormFloat64())
+				z := g.Site("z").Value // K·B rows, k-major
+				if len(logw) != K {
+					t.Fatalf("%d log-weights, want K = %d", len(logw), K)
 				}
-				if _, err := p.Run(xs, eps); err != nil {
-					t.Fatal(err)
+				want := make([]float64, K)
+				for b := range B {
+					xb := x.RawRowView(b)
+					q := v.Proposal(xb)
+					zb := mat.NewDense(K, 2, nil)
+					for k := range K {
+						zb.SetRow(k, z.Data[(k*B+b)*2:(k*B+b+1)*2])
+					}
+					ll := v.LogLikelihood(nil, xb, zb)
+					lp := v.Prior().LogProb(nil, zb)
+					lq := q.LogProb(nil, zb)
+					for k := range K {
+						want[k] += ll[k] + lp[k] - lq[k]
+					}
 				}
-				pmu, plv := p.Encoding(nil, nil)
-				mu, lv := v.Encode(x)
-				for b := 0; b < B; b++ {
-					for l := 0; l < 2; l++ {
-						if !close32(mu.At(b, l), float64(pmu[b*2+l])) || !close32(lv.At(b, l), float64(plv[b*2+l])) {
-							t.Errorf("Encode(x)[%d,%d] = (%v, %v), program (%v, %v)", b, l, mu.At(b, l), lv.At(b, l), pmu[b*2+l], plv[b*2+l])
-						}
-					}
-					// z_{k,b} = μ + σ·ε as the program formed it.
-					z := mat.NewDense(K, 2, nil)
-					for k := 0; k < K; k++ {
-						for l := 0; l < 2; l++ {
-							z.Set(k, l, float64(pmu[b*2+l])+math.Exp(0.5*float64(plv[b*2+l]))*float64(eps[(k*B+b)*2+l]))
-						}
-					}
-					ll := v.LogLikelihood(nil, x.RawRowView(b), z)
-					for k := 0; k < K; k++ {
-						if !close32(ll[k], float64(p.LogLik()[k*B+b])) {
-							t.Errorf("LogLikelihood[%d] of example %d = %v, program %v", k, b, ll[k], p.LogLik()[k*B+b])
-						}
+				for k := range K {
+					if !close32(logw[k], want[k]) {
+						t.Errorf("log-weight %d = %v, from the evaluation methods %v", k, logw[k], want[k])
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestVAEGradientMatchesFiniteDifferences checks the gradient of the VAE's
+// IWAE objective with respect to every weight of a tiny network against
+// central finite differences on the same random numbers. The networks run
+// in float32, so the step and the tolerance are those of float32.
+func TestVAEGradientMatchesFiniteDifferences(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 3))
+	cfg := tinyConfig(Bernoulli, Tanh)
+	v, _ := NewVAE(cfg, rnd)
+	x := randData(rnd, 3, 5, true)
+	obj := ppl.Objective{Bound: ppl.BoundIWAE, K: 2}
+	value := func() float64 {
+		val, err := ppl.Evaluate(v.Model(), v.Guide(), v.Store, x, obj, rand.New(rand.NewPCG(9, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return val
+	}
+	_, g, err := ppl.Gradient(v.Model(), v.Guide(), v.Store, x, obj, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const h = 1e-2
+	for _, name := range v.ParamNames() {
+		u := v.Store.Unconstrained(name).RawMatrix().Data
+		for i := range u {
+			orig := u[i]
+			u[i] = orig + h
+			up := value()
+			u[i] = orig - h
+			down := value()
+			u[i] = orig
+			fdv := (up - down) / (2 * h)
+			got := g[name].RawMatrix().Data[i]
+			if math.Abs(got-fdv) > 2e-3*(1+math.Abs(fdv)) {
+				t.Errorf("%s[%d]: gradient %v, finite differences %v", name, i, got, fdv)
+			}
 		}
 	}
 }
@@ -192,39 +225,29 @@ func TestImportanceSampling(t *testing.T) {
 	}
 }
 
-// TestELBOBelowIWAE compares the analytic-KL ELBO program with an IWAE-10
-// program on independent noise: the mean per-example IWAE bound must exceed
-// the mean ELBO by more than three standard errors of the difference.
+// TestELBOBelowIWAE compares the analytic-KL ELBO with the IWAE-10 bound
+// of the VAE, per example on independent noise: the mean IWAE bound must
+// exceed the mean ELBO by more than three standard errors of the
+// difference.
 func TestELBOBelowIWAE(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 0))
 	cfg := VAEConfig{DataDim: 12, Latent: 3, Hidden: []int{8}, Activation: Tanh}
 	v, _ := NewVAE(cfg, rnd)
 	const B = 300
-	x, _ := toF32(randData(rnd, B, 12, true), 12, "x")
-	bound := func(obj vi.Objective) []float64 {
-		spec := ad.VAESpec{Encoder: v.Encoder.spec(), Decoder: v.Decoder.spec(),
-			Objective: adObjective(obj.Kind), K: obj.K, Batch: B}
-		p, err := ad.NewVAE(spec, v.slices())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		eps := make([]float32, obj.K*B*3)
-		for i := range eps {
-			eps[i] = float32(rnd.NormFloat64())
-		}
-		if _, err := p.Run(x, eps); err != nil {
-			t.Fatal(err)
-		}
-		return obj.Bound(nil, toF64(nil, p.LogLik()), toF64(nil, p.LogRatio()), toF64(nil, p.KL()), 1)
-	}
-	elbo := bound(vi.Objective{Kind: vi.ELBOAnalytic, K: 1})
-	iwae := bound(vi.Objective{Kind: vi.IWAE, K: 10})
-	var m, s2 float64
+	x := randData(rnd, B, 12, true)
 	d := make([]float64, B)
-	for i := range d {
-		d[i] = iwae[i] - elbo[i]
-		m += d[i] / B
+	for b := range B {
+		xb := x.Slice(b, b+1, 0, 12)
+		e, err1 := ppl.Evaluate(v.Model(), v.Guide(), v.Store, xb, ppl.Objective{K: 1, AnalyticKL: true}, rand.New(rand.NewPCG(uint64(b), 1)))
+		w, err2 := ppl.Evaluate(v.Model(), v.Guide(), v.Store, xb, ppl.Objective{Bound: ppl.BoundIWAE, K: 10}, rand.New(rand.NewPCG(uint64(b), 2)))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		d[b] = w - e
+	}
+	var m, s2 float64
+	for _, v := range d {
+		m += v / B
 	}
 	for _, v := range d {
 		s2 += (v - m) * (v - m)
@@ -279,7 +302,7 @@ func TestParamsRoundTrip(t *testing.T) {
 		t.Error("rebuilt VAE encodes differently")
 	}
 	// Copies, not shared.
-	w.Params()["encoder.0.weight"].Data[0]++
+	w.Store.Unconstrained("encoder.0.weight").RawMatrix().Data[0]++
 	if v.Params()["encoder.0.weight"].Data[0] == w.Params()["encoder.0.weight"].Data[0] {
 		t.Error("NewVAEFromParams shares memory with its input")
 	}
@@ -319,15 +342,21 @@ func TestParamsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestInit checks the PyTorch-style initialisation bounds and seeding.
+// TestInit checks the PyTorch-style initialisation bounds, the float32
+// rounding and the seeding.
 func TestInit(t *testing.T) {
-	m := NewMLP([]int{16, 4}, Tanh, rand.New(rand.NewPCG(1, 1)))
-	m2 := NewMLP([]int{16, 4}, Tanh, rand.New(rand.NewPCG(1, 1)))
+	cfg := VAEConfig{DataDim: 16, Latent: 2, Activation: Tanh}
+	v, _ := NewVAE(cfg, rand.New(rand.NewPCG(1, 1)))
+	v2, _ := NewVAE(cfg, rand.New(rand.NewPCG(1, 1)))
+	w, w2 := v.Params()["encoder.0.weight"].Data, v2.Params()["encoder.0.weight"].Data
 	var maxAbs float64
-	for i, w := range m.Layers[0].Weight {
-		maxAbs = math.Max(maxAbs, math.Abs(float64(w)))
-		if w != m2.Layers[0].Weight[i] {
+	for i, x := range w {
+		maxAbs = math.Max(maxAbs, math.Abs(float64(x)))
+		if x != w2[i] {
 			t.Fatal("same seed gave different weights")
+		}
+		if s := v.Store.Get("encoder.0.weight").RawMatrix().Data[i]; s != float64(x) {
+			t.Fatalf("stored weight %v is not the float32 value %v", s, x)
 		}
 	}
 	if maxAbs > 0.25 || maxAbs < 0.2 {
@@ -363,7 +392,6 @@ func ExampleVAE() {
 	if err != nil {
 		panic(err)
 	}
-	defer tr.Close()
 	first, _ := tr.RunEpoch(data)
 	var last EpochStats
 	for e := 0; e < 200; e++ {
@@ -463,10 +491,10 @@ func TestBernoulliLogLik(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 9))
 	for _, D := range []int{1, 7, 784, 2500} {
 		for _, scale := range []float64{0.1, 5, 40, 800} {
-			x, l := make([]float64, D), make([]float32, D)
+			x, l := make([]float64, D), make([]float64, D)
 			var want, sumAbs float64
 			for d := range D {
-				l[d] = float32(scale * rnd.NormFloat64())
+				l[d] = scale * rnd.NormFloat64()
 				x[d] = float64(rnd.IntN(2))
 				if d%3 == 0 {
 					x[d] = rnd.Float64()

@@ -126,8 +126,8 @@ func fromFile(f *safetensors.File) (Model, error) {
 			amortized.MetaModel, amortized.MetaDataDim, amortized.MetaLatent, amortized.MetaHidden, amortized.MetaActivation)
 	}
 	meta = completeMetadata(meta, f.Tensors)
-	// An all-zero model of the described architecture gives the expected
-	// names and shapes; its tensors are then overwritten in place.
+	// A model of the described architecture gives the expected names and
+	// shapes; the model is then rebuilt from the file's tensors.
 	rnd := rand.New(rand.NewPCG(0, 0))
 	var m Model
 	switch meta[amortized.MetaModel] {
@@ -173,13 +173,19 @@ func fromFile(f *safetensors.File) (Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
-		copy(w.Data, data)
+		want[name] = amortized.Tensor{Shape: w.Shape, Data: data}
 	}
 	for _, name := range f.Names() {
 		if _, ok := want[name]; !ok {
 			return nil, fmt.Errorf("unexpected tensor %q: the metadata's architecture (hidden = %q) has only %s",
 				name, meta[amortized.MetaHidden], strings.Join(names, ", "))
 		}
+	}
+	switch m := m.(type) {
+	case *amortized.VAE:
+		return amortized.NewVAEFromParams(m.Config, want)
+	case *amortized.AE:
+		return amortized.NewAEFromParams(m.Config, want)
 	}
 	return m, nil
 }

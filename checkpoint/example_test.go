@@ -51,7 +51,6 @@ func ExampleLoadRun() {
 	v, _ := amortized.NewVAE(amortized.VAEConfig{DataDim: 4, Latent: 1, Hidden: []int{3}, Activation: amortized.Tanh}, rnd)
 	cfg := amortized.TrainConfig{BatchSize: 20, Seed: 5, Binarization: dataset.Dynamic}
 	tr, _ := amortized.NewVAETrainer(v, cfg)
-	defer tr.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := tr.TrainEpoch(ctx, data, func(s amortized.StepStats) { cancel() }) // stop after one step
@@ -68,7 +67,6 @@ func ExampleLoadRun() {
 		panic(err)
 	}
 	tr2, _ := amortized.NewVAETrainer(run.Model.(*amortized.VAE), run.State.Config)
-	defer tr2.Close()
 	if err := run.State.Restore(tr2); err != nil {
 		panic(err)
 	}

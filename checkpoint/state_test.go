@@ -12,6 +12,7 @@ import (
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/safetensors"
 	"github.com/vitool/vitool/vi"
 )
@@ -26,7 +27,7 @@ func stateData(n, d int) *dataset.Dataset {
 	return &dataset.Dataset{Name: "uniform", N: n, D: d, X: x}
 }
 
-var stateCfg = amortized.TrainConfig{BatchSize: 16, Objective: vi.Objective{Kind: vi.IWAE, K: 2}, Beta: 0.5,
+var stateCfg = amortized.TrainConfig{BatchSize: 16, Objective: ppl.Objective{Bound: ppl.BoundIWAE, K: 2}, Beta: 0.5,
 	Warmup: vi.Warmup{N: 2}, Adam: vi.AdamConfig{LR: 3e-3, ClipNorm: 10}, Seed: 99, Binarization: dataset.Dynamic}
 
 var stateVAE = amortized.VAEConfig{DataDim: 8, Latent: 2, Hidden: []int{6}, Activation: amortized.Tanh}
@@ -43,7 +44,6 @@ func TestRunResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
 	for e := 0; e < 3; e++ {
 		if _, err := tr.TrainEpoch(ctx, data, nil); err != nil {
 			t.Fatal(err)
@@ -52,7 +52,6 @@ func TestRunResume(t *testing.T) {
 
 	v := newVAE(t, stateVAE, 3)
 	tr1, _ := amortized.NewVAETrainer(v, stateCfg)
-	defer tr1.Close()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for tr1.Epoch() < 3 {
@@ -88,7 +87,6 @@ func TestRunResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr2.Close()
 	if err := run.State.Restore(tr2); err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +109,11 @@ func TestRunResume(t *testing.T) {
 	other := stateCfg
 	other.BatchSize = 8
 	tr3, _ := amortized.NewVAETrainer(newVAE(t, stateVAE, 3), other)
-	defer tr3.Close()
 	if err := run.State.Restore(tr3); err == nil || !strings.Contains(err.Error(), "batch is 8 but the saved state's is 16") {
 		t.Errorf("restore with another batch size: %v", err)
 	}
 	// A trainer for another architecture too.
 	tr4, _ := amortized.NewVAETrainer(newVAE(t, amortized.VAEConfig{DataDim: 8, Latent: 2, Activation: amortized.Tanh}, 3), stateCfg)
-	defer tr4.Close()
 	if err := run.State.Restore(tr4); err == nil {
 		t.Error("restore into another architecture accepted")
 	}
@@ -131,7 +127,6 @@ func TestLoadRunErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { tr.Close() })
 		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +210,6 @@ func TestLoadRunErrors(t *testing.T) {
 		t.Log("saved order happens to equal the trainer's order")
 	}
 	tr2, _ := amortized.NewVAETrainer(newVAE(t, stateVAE, 3), stateCfg)
-	defer tr2.Close()
 	if err := s.Restore(tr2); err != nil || !reflect.DeepEqual(tr2.State(), tr.State()) {
 		t.Errorf("restore: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
+	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -232,7 +233,7 @@ func (s *trainSettings) values() map[string]string {
 		v["latent"] = strconv.Itoa(s.latent)
 		v["likelihood"] = s.likelihood.String()
 		v["log-sigma"] = fl(s.logSigma)
-		v["objective"] = s.train.Objective.Kind.String()
+		v["objective"] = objectiveFlag(s.train.Objective)
 		v["k"] = strconv.Itoa(s.train.Objective.K)
 		v["beta"] = fl(s.train.Beta)
 		v["warmup"] = strconv.Itoa(s.train.Warmup.N)
@@ -289,21 +290,19 @@ func settingsFromFlags(f *trainFlags) (*trainSettings, error) {
 			s.logSigma = f.logSigma
 		}
 		binary = s.likelihood == amortized.Bernoulli
-		var kind vi.ObjectiveKind
-		switch f.objective {
-		case "elbo":
-			kind = vi.ELBOAnalytic
-		case "elbo-sampled":
-			kind = vi.ELBOSampled
-		case "iwae":
-			kind = vi.IWAE
-		default:
-			return nil, usagef("--objective: unknown value %q (want elbo, elbo-sampled or iwae)", f.objective)
-		}
 		if f.k < 1 {
 			return nil, usagef("--k: %d is not a positive integer", f.k)
 		}
-		s.train.Objective = vi.Objective{Kind: kind, K: f.k}
+		switch f.objective {
+		case "elbo":
+			s.train.Objective = ppl.Objective{K: f.k, AnalyticKL: true}
+		case "elbo-sampled":
+			s.train.Objective = ppl.Objective{K: f.k}
+		case "iwae":
+			s.train.Objective = ppl.Objective{Bound: ppl.BoundIWAE, K: f.k}
+		default:
+			return nil, usagef("--objective: unknown value %q (want elbo, elbo-sampled or iwae)", f.objective)
+		}
 		if !(f.beta >= 0) || math.IsInf(f.beta, 0) {
 			return nil, usagef("--beta: %v is not a finite number ≥ 0", f.beta)
 		}
@@ -398,7 +397,6 @@ func runTrain(ctx context.Context, g *globalFlags, f *trainFlags, fl *pflag.Flag
 	if err := r.buildModel(saved); err != nil {
 		return err
 	}
-	defer r.tr.Close()
 	if r.tr.Epoch() >= s.epochs {
 		return usagef("--epochs: the run in %s has completed %d epochs already; pass a larger --epochs to train further", f.out, r.tr.Epoch())
 	}
@@ -506,11 +504,9 @@ func (r *trainRun) buildModel(saved *checkpoint.Run) error {
 	}
 	if saved != nil {
 		if err := saved.State.Restore(r.tr); err != nil {
-			r.tr.Close()
 			return &UsageError{Err: fmt.Errorf("--resume: %w", err)}
 		}
 		if r.tr.Step() > 0 && r.tr.Step()*s.train.BatchSize >= r.train.N {
-			r.tr.Close()
 			return usagef("--resume: the saved position (step %d) lies beyond the %d training points", r.tr.Step(), r.train.N)
 		}
 		r.savedAt = r.position()
@@ -654,4 +650,15 @@ func countParams(m checkpoint.Model) int {
 		n += len(t.Data)
 	}
 	return n
+}
+
+// objectiveFlag returns the --objective value that selects o.
+func objectiveFlag(o ppl.Objective) string {
+	switch {
+	case o.Bound == ppl.BoundIWAE:
+		return "iwae"
+	case o.AnalyticKL:
+		return "elbo"
+	}
+	return "elbo-sampled"
 }

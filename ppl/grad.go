@@ -153,7 +153,7 @@ func GradientTraces(model Model, guide Guide, store *ParamStore, x mat.Matrix, o
 	}
 	value, surrogate := surrogateOf(tm, g, m, obj, g.x)
 	if math.IsNaN(value) || math.IsInf(value, 0) {
-		return res, fmt.Errorf("ppl: the objective is %v", value)
+		return res, fmt.Errorf("%w: the objective is %v", ErrNotFinite, value)
 	}
 	return GradientResult{Value: value, Grads: differentiate(sess, g, m, surrogate), Guide: g, Model: m}, nil
 }
@@ -448,12 +448,12 @@ func (tm *terms) finite(g, m *Trace) error {
 						if tr == g {
 							who = "guide"
 						}
-						return fmt.Errorf("ppl: the %s's log-density of site %q is %v under its %T: the guide's value may lie outside the model's support", who, s.Name, lp, s.Dist)
+						return fmt.Errorf("%w: the %s's log-density of site %q is %v under its %T: the guide's value may lie outside the model's support", ErrNotFinite, who, s.Name, lp, s.Dist)
 					}
 				}
 			}
 		}
-		return fmt.Errorf("ppl: a log-weight is %v", v)
+		return fmt.Errorf("%w: a log-weight is %v", ErrNotFinite, v)
 	}
 	return nil
 }

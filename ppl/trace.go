@@ -167,6 +167,8 @@ var (
 	// whose distribution is not a dist.Enumerator, or whose combinations
 	// are too many.
 	ErrNotEnumerable = errors.New("ppl: site cannot be enumerated")
+	// ErrNotFinite: a log-density or the objective is NaN or infinite.
+	ErrNotFinite = errors.New("ppl: not finite")
 	// ErrPanic: the model or guide panicked; the error carries the panic
 	// value and the last site visited.
 	ErrPanic = errors.New("ppl: model or guide panicked")

@@ -258,3 +258,30 @@ func TestParamLazyInit(t *testing.T) {
 		t.Error("another seed gave the same initial value")
 	}
 }
+
+func TestObjectiveStrings(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want Objective
+	}{
+		{"elbo", Objective{K: 1, AnalyticKL: true}},
+		{"elbo:4", Objective{K: 4, AnalyticKL: true}},
+		{"elbo-sampled", Objective{K: 1}},
+		{"elbo-sampled:3+stl", Objective{K: 3, Estimator: STL}},
+		{"iwae-5", Objective{Bound: BoundIWAE, K: 5}},
+		{"iwae-8+dreg", Objective{Bound: BoundIWAE, K: 8, Estimator: DReG}},
+	} {
+		got, err := ParseObjective(tc.s)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseObjective(%q) = %+v, %v; want %+v", tc.s, got, err, tc.want)
+		}
+		if got.String() != tc.s {
+			t.Errorf("%+v.String() = %q, want %q", got, got.String(), tc.s)
+		}
+	}
+	for _, bad := range []string{"", "elbo:0", "iwae", "iwae-0", "iwae-2:3", "kl", "iwae-4+stl", "elbo+dreg", "elbo+x"} {
+		if _, err := ParseObjective(bad); err == nil {
+			t.Errorf("ParseObjective(%q): no error", bad)
+		}
+	}
+}

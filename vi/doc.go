@@ -1,10 +1,11 @@
-// Package vi holds variational-inference objectives and optimisation that
-// do not depend on any autodiff engine: the description of an objective
-// (ELBO with analytic or sampled KL, IWAE-K), the KL weight β and its linear
-// warm-up, reductions from per-sample log weights to per-example bounds, the
-// Adam optimiser over []float32 parameters with checkpointable state, and a
+// Package vi holds the optimisation side of variational inference,
+// independent of any autodiff engine: optimisers over parameter slices of
+// float32 or float64 (Adam with checkpointable state, SGD with momentum),
+// learning-rate schedules, the linear warm-up of a KL weight β, and a
 // generic fitting loop.
 //
-// Gradients come from elsewhere (package amortized compiles them with
-// internal/ad); vi only consumes them.
+// Gradients come from elsewhere (package ppl differentiates models and
+// guides, and package amortized trains VAEs through it); vi only consumes
+// them. The objectives themselves (ELBO, IWAE-K, their gradient
+// estimators) are package ppl's Objective.
 package vi

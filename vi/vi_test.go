@@ -184,65 +184,6 @@ func TestWarmup(t *testing.T) {
 	}
 }
 
-func TestParseObjective(t *testing.T) {
-	cases := []struct {
-		in   string
-		want Objective
-		ok   bool
-	}{
-		{"elbo", Objective{ELBOAnalytic, 1}, true},
-		{"elbo-sampled", Objective{ELBOSampled, 1}, true},
-		{"iwae-5", Objective{IWAE, 5}, true},
-		{"iwae-1", Objective{IWAE, 1}, true},
-		{"elbo:3", Objective{ELBOAnalytic, 3}, true},
-		{"elbo-sampled:2", Objective{ELBOSampled, 2}, true},
-		{"iwae", Objective{}, false},
-		{"iwae-0", Objective{}, false},
-		{"iwae-x", Objective{}, false},
-		{"iwae-5:2", Objective{}, false},
-		{"elbo:0", Objective{}, false},
-		{"kl", Objective{}, false},
-	}
-	for _, c := range cases {
-		got, err := ParseObjective(c.in)
-		if (err == nil) != c.ok || (c.ok && got != c.want) {
-			t.Errorf("ParseObjective(%q) = %v, %v; want %v (ok=%v)", c.in, got, err, c.want, c.ok)
-		}
-		if c.ok {
-			if back, _ := ParseObjective(got.String()); back != got {
-				t.Errorf("%q does not round-trip through String: %q", c.in, got.String())
-			}
-		}
-	}
-	if err := (Objective{Kind: 7}).Validate(); err == nil {
-		t.Error("unknown kind validated")
-	}
-	if err := (Objective{Kind: IWAE, K: -1}).Validate(); err == nil {
-		t.Error("K = -1 validated")
-	}
-}
-
-func TestBound(t *testing.T) {
-	// B = 2 examples, K = 2 samples, sample-major.
-	logLik := []float64{-1, -2, -3, -4}
-	logRatio := []float64{0.5, -0.5, -1, 1}
-	kl := []float64{0.7, 0.2}
-	check := func(name string, got, want []float64) {
-		t.Helper()
-		for i := range want {
-			if math.Abs(got[i]-want[i]) > 1e-12 {
-				t.Errorf("%s[%d] = %v, want %v", name, i, got[i], want[i])
-			}
-		}
-	}
-	check("elbo", Objective{ELBOAnalytic, 2}.Bound(nil, logLik, logRatio, kl, 0.5),
-		[]float64{(-1-3)/2.0 - 0.5*0.7, (-2-4)/2.0 - 0.5*0.2})
-	check("elbo-sampled", Objective{ELBOSampled, 2}.Bound(nil, logLik, logRatio, nil, 1),
-		[]float64{(-0.5 - 4) / 2, (-2.5 - 3) / 2})
-	check("iwae", Objective{IWAE, 2}.Bound(nil, logLik, logRatio, nil, 1),
-		[]float64{math.Log((math.Exp(-0.5) + math.Exp(-4)) / 2), math.Log((math.Exp(-2.5) + math.Exp(-3)) / 2)})
-}
-
 func TestFitStops(t *testing.T) {
 	opt, _ := NewAdam[float32](AdamConfig{}, []int{1})
 	p, g := [][]float32{{0}}, [][]float32{{0}}
@@ -261,15 +202,6 @@ func TestFitStops(t *testing.T) {
 	if err == nil {
 		t.Error("NaN loss did not stop Fit")
 	}
-}
-
-func ExampleParseObjective() {
-	o, err := ParseObjective("iwae-5")
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(o.Kind, o.K, o)
-	// Output: iwae 5 iwae-5
 }
 
 func ExampleAdam() {

@@ -164,7 +164,6 @@ func fit(ae *amortized.AE, train *dataset.Dataset, sz size, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	defer tr.Close()
 	for e := 0; e < sz.epochs; e++ {
 		if _, err := tr.TrainEpoch(context.Background(), train, nil); err != nil {
 			return err

@@ -225,7 +225,6 @@ func trainVAE(l int, train, test *dataset.Dataset, sz size, seed uint64, id uint
 	if err != nil {
 		return nil, nil, err
 	}
-	defer tr.Close()
 	var curve []epochRow
 	for e := 0; e < sz.epochs; e++ {
 		st, err := tr.TrainEpoch(context.Background(), train, nil)
@@ -253,7 +252,6 @@ func trainAE(code int, train *dataset.Dataset, sz size, seed uint64, id uint64) 
 	if err != nil {
 		return nil, err
 	}
-	defer tr.Close()
 	for e := 0; e < sz.epochs; e++ {
 		if _, err := tr.TrainEpoch(context.Background(), train, nil); err != nil {
 			return nil, err

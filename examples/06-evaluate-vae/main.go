@@ -224,7 +224,6 @@ func train(data *dataset.Dataset, sz size, seed uint64) (*amortized.VAE, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer tr.Close()
 	for e := 0; e < sz.epochs; e++ {
 		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
 			return nil, err
