@@ -117,18 +117,19 @@ func (c Categorical) Detach() Differentiable {
 // LogProbVar returns the log-densities of the rows of x, differentiable with
 // respect to x, Loc and Chol.
 //
-// With u_i = L⁻¹(x_i − μ), the adjoints are ∂/∂x_i = −L⁻ᵀu_i,
-// ∂/∂μ = Σ_i L⁻ᵀu_i and ∂/∂L = lower(Σ_i L⁻ᵀu_i u_iᵀ) − diag(1/L_jj)·n.
+// With u_i = L⁻¹(x_i − μ_i), the adjoints are ∂/∂x_i = −L⁻ᵀu_i,
+// ∂/∂μ_i = L⁻ᵀu_i (summed over the rows a shared mean serves) and
+// ∂/∂L = lower(Σ_i L⁻ᵀu_i u_iᵀ) − diag(1/L_jj)·n.
 func (m MultivariateNormal) LogProbVar(x *ad.Var) *ad.Var {
 	d, l, _ := m.check()
 	out := m.LogProb(nil, x)
-	n := len(out)
+	n, members := len(out), m.Len()
 	loc, chol := ad.Lift(m.Loc), ad.Lift(m.Chol)
 	return ad.Custom(n, 1, out, []*ad.Var{x, loc, chol}, func(g []float64, grads [][]float64) {
-		// v_i = g_i L⁻ᵀ L⁻¹ (x_i − μ), one row per data row.
-		mu := rawOf(m.Loc).Data
+		// v_i = g_i L⁻ᵀ L⁻¹ (x_i − μ_i), one row per data row.
 		v := blas64.General{Rows: n, Cols: d, Stride: d, Data: make([]float64, n*d)}
 		for i := range n {
+			mu := m.mean(i)
 			for j := range d {
 				v.Data[i*d+j] = x.Data[i*d+j] - mu[j]
 			}
@@ -150,8 +151,9 @@ func (m MultivariateNormal) LogProbVar(x *ad.Var) *ad.Var {
 		}
 		if gm := grads[1]; gm != nil {
 			for i := range n {
+				row := member(members, i) * d
 				for j := range d {
-					gm[j] += v.Data[i*d+j]
+					gm[row+j] += v.Data[i*d+j]
 				}
 			}
 		}
@@ -180,7 +182,7 @@ func (m MultivariateNormal) Detach() Differentiable {
 // is ignored.
 func (m MultivariateNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 	d, _, _ := m.check()
-	eps := ad.Const(drawRows("MultivariateNormal", n, 1), d, nil)
+	eps := ad.Const(drawRows("MultivariateNormal", n, m.Len()), d, nil)
 	fillNormal(eps.RawMatrix(), rnd)
 	return ad.Add(ad.Lift(m.Loc), ad.MatMul(eps, ad.Transpose(lowerPart(ad.Lift(m.Chol)))))
 }

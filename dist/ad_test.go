@@ -69,6 +69,15 @@ func vjpCases() []vjpCase {
 		{"MultivariateNormal", []param{p(1, 3), lowerChol(3), p(4, 3)}, nil, func(v []*ad.Var) *ad.Var {
 			return MultivariateNormal{Loc: v[0], Chol: v[1]}.LogProbVar(v[2])
 		}},
+		{"MultivariateNormal batched", []param{p(4, 3), lowerChol(3), p(4, 3)}, nil, func(v []*ad.Var) *ad.Var {
+			return MultivariateNormal{Loc: v[0], Chol: v[1]}.LogProbVar(v[2])
+		}},
+		{"KL MVN‖MVN batched", []param{p(2, 3), lowerChol(3), p(1, 3), lowerChol(3)}, nil, func(v []*ad.Var) *ad.Var {
+			return mustKL(MultivariateNormal{v[0], v[1]}, MultivariateNormal{v[2], v[3]})
+		}},
+		{"KL MVN‖StdNormal batched", []param{p(2, 3), lowerChol(3)}, nil, func(v []*ad.Var) *ad.Var {
+			return mustKL(MultivariateNormal{v[0], v[1]}, StdNormal{D: 3})
+		}},
 		{"KL Normal‖Normal", []param{p(3, 2), p(3, 2), p(1, 2), p(1, 2)}, nil, func(v []*ad.Var) *ad.Var {
 			return mustKL(Normal{v[0], v[1]}, Normal{v[2], v[3]})
 		}},
@@ -260,4 +269,30 @@ func ExampleNormal_LogProbVar() {
 	tp.Backward(lp)
 	fmt.Printf("log p = %.4f, d/dμ = %.4f\n", lp.Scalar(), mu.Grad()[0])
 	// Output: log p = -2.1121, d/dμ = 0.5000
+}
+
+// TestMultivariateNormalBatch checks a batch of means sharing one scale
+// against one single-member distribution per row.
+func TestMultivariateNormalBatch(t *testing.T) {
+	cov := mat.NewSymDense(2, []float64{1.2, 0.3, 0.3, 0.8})
+	single, _ := NewMultivariateNormal([]float64{0, 0}, cov)
+	locs := dense([]float64{0.1, -0.2}, []float64{1, 2}, []float64{-3, 0.5})
+	batch := MultivariateNormal{Loc: locs, Chol: single.Chol}
+	x := dense([]float64{0.3, -1}, []float64{2, 0.1}, []float64{-0.7, 0.4})
+	got := batch.LogProb(nil, x)
+	klb, _ := KL(nil, batch, StdNormal{D: 2})
+	for i := range 3 {
+		m := MultivariateNormal{Loc: dense(locs.RawRowView(i)), Chol: single.Chol}
+		want := m.LogProb(nil, dense(x.RawRowView(i)))[0]
+		if math.Abs(got[i]-want) > 1e-14 {
+			t.Errorf("row %d: %v, single member %v", i, got[i], want)
+		}
+		kl, _ := KL(nil, m, StdNormal{D: 2})
+		if math.Abs(klb[i]-kl[0]) > 1e-14 {
+			t.Errorf("KL row %d: %v, single member %v", i, klb[i], kl[0])
+		}
+	}
+	if batch.Len() != 3 {
+		t.Errorf("Len %d, want 3", batch.Len())
+	}
 }

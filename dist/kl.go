@@ -267,22 +267,23 @@ func klNormalNormal(p, q Normal) *ad.Var {
 	return klGauss(p.Loc, p.LogScale, q.Loc, q.LogScale)
 }
 
-// klMVNStd is ½(‖L‖²_F + ‖μ‖² − d) − Σ_j log L_jj.
+// klMVNStd is ½(‖L‖²_F + ‖μ_i‖² − d) − Σ_j log L_jj per member.
 func klMVNStd(p MultivariateNormal, _ StdNormal) *ad.Var {
 	d, _, _ := p.check()
 	l := lowerPart(ad.Lift(p.Chol))
-	s := ad.Add(ad.Sum(ad.Square(l)), ad.Sum(ad.Square(ad.Lift(p.Loc))))
+	s := ad.Add(ad.Sum(ad.Square(l)), ad.SumRows(ad.Square(ad.Lift(p.Loc))))
 	return ad.Sub(ad.Scale(ad.Shift(s, -float64(d)), 0.5), ad.Sum(ad.Log(ad.Diag(l))))
 }
 
-// klMVNMVN is ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μp − μq)‖² − d) + log det Lq − log det Lp.
+// klMVNMVN is ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μp_i − μq_i)‖² − d) + log det Lq −
+// log det Lp per member.
 func klMVNMVN(p, q MultivariateNormal) *ad.Var {
 	d, _, _ := p.check()
 	q.check()
 	lp, lq := lowerPart(ad.Lift(p.Chol)), lowerPart(ad.Lift(q.Chol))
 	a := ad.SolveLower(lq, lp)
 	v := ad.SolveLower(lq, ad.Transpose(ad.Sub(ad.Lift(p.Loc), ad.Lift(q.Loc))))
-	s := ad.Shift(ad.Add(ad.Sum(ad.Square(a)), ad.Sum(ad.Square(v))), -float64(d))
+	s := ad.Shift(ad.Add(ad.Sum(ad.Square(a)), ad.Transpose(ad.SumCols(ad.Square(v)))), -float64(d))
 	return ad.Add(ad.Scale(s, 0.5), ad.Sub(ad.Sum(ad.Log(ad.Diag(lq))), ad.Sum(ad.Log(ad.Diag(lp)))))
 }
 

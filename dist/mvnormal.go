@@ -12,10 +12,11 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// MultivariateNormal is a full-covariance Gaussian N(Loc, L Lᵀ), one member
-// (Len() == 1) broadcast to every row.
+// MultivariateNormal is a batch of full-covariance Gaussians N(Loc_i, L Lᵀ)
+// sharing one scale: member i has mean row i of Loc (one row broadcasts to
+// every row, Len() == 1).
 //
-// Loc is the 1×d mean and Chol the d×d lower-triangular Cholesky factor L
+// Loc is n×d (or 1×d) and Chol the d×d lower-triangular Cholesky factor L
 // of the covariance (the scale-tril parameterisation), with a positive
 // diagonal; its upper triangle is ignored. Each is a *mat.Dense or
 // *mat.TriDense, or an *ad.Var to differentiate log-densities and draws with
@@ -23,7 +24,7 @@ import (
 // is not d×d, or a diagonal entry of Chol is not positive. Build one from a
 // covariance matrix with NewMultivariateNormal.
 type MultivariateNormal struct {
-	Loc  mat.Matrix // 1×d
+	Loc  mat.Matrix // n×d or 1×d
 	Chol mat.Matrix // d×d, lower triangular with positive diagonal
 }
 
@@ -56,8 +57,8 @@ func (m MultivariateNormal) check() (d int, l blas64.Triangular, halfLogDet floa
 	if m.Chol == nil || m.Loc == nil {
 		panic("dist: MultivariateNormal: nil Loc or Chol")
 	}
-	if r, c := m.Loc.Dims(); r != 1 || c == 0 {
-		panic(fmt.Sprintf("dist: MultivariateNormal: Loc is %d×%d, want a 1×d row", r, c))
+	if r, c := m.Loc.Dims(); r == 0 || c == 0 {
+		panic(fmt.Sprintf("dist: MultivariateNormal: Loc is %d×%d, want n×d", r, c))
 	}
 	_, n := m.Loc.Dims()
 	if r, c := m.Chol.Dims(); r != n || c != n {
@@ -84,8 +85,11 @@ func (m MultivariateNormal) check() (d int, l blas64.Triangular, halfLogDet floa
 	return n, l, halfLogDet
 }
 
-// mean returns the d values of Loc.
-func (m MultivariateNormal) mean() []float64 { return rawOf(m.Loc).Data }
+// mean returns the mean of batch member i (row i of Loc, or its only row).
+func (m MultivariateNormal) mean(i int) []float64 {
+	g := rawOf(m.Loc)
+	return rowOf(g, member(g.Rows, i))
+}
 
 // Dim returns d, the number of columns of Loc.
 func (m MultivariateNormal) Dim() int { d, _, _ := m.check(); return d }
@@ -94,7 +98,7 @@ func (m MultivariateNormal) Dim() int { d, _, _ := m.check(); return d }
 func (m MultivariateNormal) Support() Support { return Real }
 
 // Len returns 1.
-func (m MultivariateNormal) Len() int { m.check(); return 1 }
+func (m MultivariateNormal) Len() int { m.check(); r, _ := m.Loc.Dims(); return r }
 
 // LogProb stores in dst[i] the log density of row i of x,
 //
@@ -103,7 +107,7 @@ func (m MultivariateNormal) Len() int { m.check(); return 1 }
 // and returns dst. All rows are whitened with one triangular solve.
 func (m MultivariateNormal) LogProb(dst []float64, x mat.Matrix) []float64 {
 	d, l, hld := m.check()
-	xr, dst := checkLogProbArgs("MultivariateNormal", dst, x, 1, d)
+	xr, dst := checkLogProbArgs("MultivariateNormal", dst, x, m.Len(), d)
 	n := len(dst)
 	if n == 0 {
 		return dst
@@ -111,9 +115,8 @@ func (m MultivariateNormal) LogProb(dst []float64, x mat.Matrix) []float64 {
 	work := getWork(n * d)
 	defer putWork(work)
 	b := blas64.General{Rows: n, Cols: d, Stride: d, Data: *work}
-	mu := m.mean()
 	for i := 0; i < n; i++ {
-		bi := b.Data[i*d : i*d+d]
+		bi, mu := b.Data[i*d:i*d+d], m.mean(i)
 		for j, v := range rowOf(xr, i) {
 			bi[j] = v - mu[j]
 		}
@@ -153,7 +156,7 @@ func putWork(w *[]float64) { workPool.Put(w) }
 // is resized to 1×Dim().
 func (m MultivariateNormal) Sample(dst *mat.Dense, rnd *rand.Rand) {
 	d, l, _ := m.check()
-	g := prepareDst("MultivariateNormal", "Sample", dst, 1, d)
+	g := prepareDst("MultivariateNormal", "Sample", dst, m.Len(), d)
 	fillNormal(g, rnd)
 	m.affine(g, l)
 }
@@ -167,7 +170,7 @@ func (m MultivariateNormal) affine(g blas64.General, l blas64.Triangular) {
 	blas64.Trmm(blas.Right, blas.Trans, 1, l, g)
 	for i := 0; i < g.Rows; i++ {
 		zi := rowOf(g, i)
-		for j, mu := range m.mean() {
+		for j, mu := range m.mean(i) {
 			zi[j] += mu
 		}
 	}
@@ -180,7 +183,7 @@ func (m MultivariateNormal) Transform(dst *mat.Dense, eps mat.Matrix) {
 	if dst != nil && dst.IsEmpty() {
 		dst.ReuseAs(eps.Dims())
 	}
-	g := prepareDst("MultivariateNormal", "Transform", dst, 1, d)
+	g := prepareDst("MultivariateNormal", "Transform", dst, m.Len(), d)
 	checkTransformArgs("MultivariateNormal", g, eps)
 	dst.Copy(eps)
 	m.affine(g, l)
@@ -191,25 +194,27 @@ func (m MultivariateNormal) Transform(dst *mat.Dense, eps mat.Matrix) {
 // shape of dst.
 func (m MultivariateNormal) RSample(dst, eps *mat.Dense, rnd *rand.Rand) {
 	d, l, _ := m.check()
-	g := prepareDst("MultivariateNormal", "RSample", dst, 1, d)
+	g := prepareDst("MultivariateNormal", "RSample", dst, m.Len(), d)
 	fillNormal(prepareEps("MultivariateNormal", dst, eps), rnd)
 	dst.Copy(eps)
 	m.affine(g, l)
 }
 
-// Entropy stores in dst[0] the differential entropy
-// d(1 + log 2π)/2 + log det(Σ)/2 and returns dst.
+// Entropy stores in dst[i] the differential entropy of member i,
+// d(1 + log 2π)/2 + log det(Σ)/2, and returns dst.
 func (m MultivariateNormal) Entropy(dst []float64) []float64 {
 	d, _, hld := m.check()
-	dst = entropyDst("MultivariateNormal", dst, 1)
-	dst[0] = float64(d)*(0.5+halfLog2Pi) + hld
+	dst = entropyDst("MultivariateNormal", dst, m.Len())
+	for i := range dst {
+		dst[i] = float64(d)*(0.5+halfLog2Pi) + hld
+	}
 	return dst
 }
 
-// Mean returns a copy of Loc.
+// Mean returns a copy of the mean of the first member (row 0 of Loc).
 func (m MultivariateNormal) Mean() []float64 {
 	m.check()
-	return append([]float64(nil), m.mean()...)
+	return append([]float64(nil), m.mean(0)...)
 }
 
 // Covariance returns the covariance matrix L Lᵀ.
