@@ -31,16 +31,20 @@
 // applied to data.
 //
 // The programs run in float32, the precision networks have always been
-// trained in here: on the reference VAE architecture a float32 program
-// takes about half the time of a float64 one (BenchmarkForwardBackward).
-// Inputs and parameters are rounded to float32 when they enter a program
-// and outputs and adjoints are widened to float64 when they leave it, so
-// the rest of the tape stays in float64.
+// trained in here. With gonum's pure-Go BLAS a float64 program costs about
+// the same on the reference VAE networks (BenchmarkForwardBackward), so the
+// choice rests on the rest: float32 halves the programs' memory and the
+// traffic of converting parameters, and keeps training numerics as they
+// were. Inputs and parameters are rounded to float32 when they enter a
+// program and outputs and adjoints are widened to float64 when they leave
+// it, so the rest of the tape stays in float64.
 //
-// A compiled program costs several microseconds per operation, whatever
-// the size of the matrices, so a network of a few units on a few rows is
-// faster written directly with package ad's operations
-// (BenchmarkForwardBackward/tiny).
+// Running a compiled program has a fixed cost of several microseconds per
+// graph operation, whatever the size of the matrices: a network of a few
+// units on a few rows is several times faster written directly with
+// package ad's operations (BenchmarkForwardBackward/tiny), while for the
+// VAE's networks the matrix products dominate and the two cost about the
+// same.
 //
 // # Determinism
 //
