@@ -168,10 +168,8 @@ function drawPlane(p) {
     if (p.u[i] === null || p.v[i] === null) continue;
     const [x, y] = p.toPx(p.u[i], p.v[i]);
     ctx.fillStyle = labelColor(p.labels ? p.labels[i] : -1);
-    ctx.globalAlpha = 0.8;
     ctx.beginPath(); ctx.arc(x, y, 2.6, 0, 2 * Math.PI); ctx.fill();
   }
-  ctx.globalAlpha = 1;
   // Samples.
   if (p.samples) {
     ctx.strokeStyle = "#000"; ctx.lineWidth = 1.5;
