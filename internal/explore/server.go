@@ -124,13 +124,13 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, lim: lim, models: map[string]*model{}, est: make(chan struct{}, 1)}
 	x := cfg.Data.Dense()
 	mu, _ := cfg.VAE.Encode(x)
-	vae, err := newModel("vae", "VAE", "latent", cfg.VAEName, mu, cfg.VAE.DecodeMean, true)
+	vae, err := newModel("vae", "VAE", "latent", cfg.VAEName, mu, cfg.VAE.DecodeMean)
 	if err != nil {
 		return nil, err
 	}
 	s.models["vae"] = vae
 	if cfg.AE != nil {
-		ae, err := newModel("ae", "Autoencoder", "code", cfg.AEName, cfg.AE.Encode(x), cfg.AE.DecodeMean, false)
+		ae, err := newModel("ae", "Autoencoder", "code", cfg.AEName, cfg.AE.Encode(x), cfg.AE.DecodeMean)
 		if err != nil {
 			return nil, err
 		}
@@ -154,9 +154,10 @@ func New(cfg Config) (*Server, error) {
 }
 
 // newModel returns the model whose encoded test points are codes: it chooses
-// the plane and the window drawn. prior widens the window to ±3 standard
-// deviations of the prior N(0, I).
-func newModel(name, title, space, desc string, codes *mat.Dense, decode func(mat.Matrix) *mat.Dense, prior bool) (*model, error) {
+// the plane and the window drawn, which holds the codes and ±3 standard
+// deviations of N(0, I) (the VAE's prior, and where the samples of both
+// models are drawn).
+func newModel(name, title, space, desc string, codes *mat.Dense, decode func(mat.Matrix) *mat.Dense) (*model, error) {
 	proj, err := NewProjection(codes, space)
 	if err != nil {
 		return nil, fmt.Errorf("explore: %s: %v", title, err)
@@ -175,11 +176,7 @@ func newModel(name, title, space, desc string, codes *mat.Dense, decode func(mat
 		u0, v0 := proj.Project(make([]float64, l))
 		m.Origin = &[2]float64{u0, v0}
 	}
-	var around *[2]float64
-	if prior {
-		around = m.Origin
-	}
-	m.Extent = extent(m.u, m.v, around)
+	m.Extent = extent(m.u, m.v, m.Origin)
 	return m, nil
 }
 

@@ -520,3 +520,31 @@ func TestEstimateOneAtATime(t *testing.T) {
 		t.Errorf("after the first finished: status %d: %s", code, body)
 	}
 }
+
+// TestExtent checks that the window drawn is square and holds every point
+// and ±3 around the prior's centre.
+func TestExtent(t *testing.T) {
+	for _, tc := range []struct {
+		u, v  []float64
+		prior *[2]float64
+	}{
+		{[]float64{0, 1, 2}, []float64{5, 6, 7}, nil},
+		{[]float64{10, 12}, []float64{-1, 1}, &[2]float64{0, 0}},
+		{[]float64{0.1}, []float64{0.1}, &[2]float64{-7, 5}},
+		{[]float64{4}, []float64{4}, nil}, // a single point
+	} {
+		e := extent(tc.u, tc.v, tc.prior)
+		if math.Abs((e[1]-e[0])-(e[3]-e[2])) > 1e-12 || !(e[1] > e[0]) {
+			t.Errorf("%v: window %v is not a square", tc, e)
+		}
+		in := func(u, v float64) bool { return e[0] < u && u < e[1] && e[2] < v && v < e[3] }
+		for i := range tc.u {
+			if !in(tc.u[i], tc.v[i]) {
+				t.Errorf("%v: window %v misses point (%v, %v)", tc, e, tc.u[i], tc.v[i])
+			}
+		}
+		if p := tc.prior; p != nil && !(in(p[0]-2.99, p[1]-2.99) && in(p[0]+2.99, p[1]+2.99)) {
+			t.Errorf("%v: window %v misses ±3 around %v", tc, e, *p)
+		}
+	}
+}
