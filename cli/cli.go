@@ -104,6 +104,7 @@ trains amortised variational models.`,
 	root.AddCommand(newReconstructCommand(g, stdout, stderr))
 	root.AddCommand(newInterpolateCommand(g, stdout, stderr))
 	root.AddCommand(newFitCommand(g, stdout, stderr))
+	root.AddCommand(newExploreCommand(g, stdout, stderr))
 	root.AddCommand(newModelsCommand(stdout))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
