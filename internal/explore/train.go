@@ -67,7 +67,6 @@ func Train(ctx context.Context, data *dataset.Dataset, opt TrainOptions) (*amort
 	if err != nil {
 		return nil, nil, err
 	}
-	defer vtr.Close()
 	var ae *amortized.AE
 	var atr *amortized.Trainer
 	if !opt.SkipAE {
@@ -79,7 +78,6 @@ func Train(ctx context.Context, data *dataset.Dataset, opt TrainOptions) (*amort
 		if atr, err = amortized.NewAETrainer(ae, cfg(seedAETrain)); err != nil {
 			return nil, nil, err
 		}
-		defer atr.Close()
 	}
 	run := func(tr *amortized.Trainer) error {
 		for range opt.Epochs {

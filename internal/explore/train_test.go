@@ -38,15 +38,15 @@ func TestTrainDeterministic(t *testing.T) {
 		t.Error("SkipAE returned an autoencoder")
 	}
 	for name, pair := range map[string][2][]float32{
-		"VAE, same seed":     {v1.Encoder.Layers[0].Weight, v2.Encoder.Layers[0].Weight},
-		"AE, same seed":      {a1.Decoder.Layers[0].Weight, a2.Decoder.Layers[0].Weight},
-		"VAE, trained alone": {v1.Decoder.Layers[1].Weight, v3.Decoder.Layers[1].Weight},
+		"VAE, same seed":     {v1.Params()["encoder.0.weight"].Data, v2.Params()["encoder.0.weight"].Data},
+		"AE, same seed":      {a1.Params()["decoder.0.weight"].Data, a2.Params()["decoder.0.weight"].Data},
+		"VAE, trained alone": {v1.Params()["decoder.2.weight"].Data, v3.Params()["decoder.2.weight"].Data},
 	} {
 		if !slices.Equal(pair[0], pair[1]) {
 			t.Errorf("%s: the weights differ", name)
 		}
 	}
-	if slices.Equal(v1.Encoder.Layers[0].Weight, v4.Encoder.Layers[0].Weight) {
+	if slices.Equal(v1.Params()["encoder.0.weight"].Data, v4.Params()["encoder.0.weight"].Data) {
 		t.Error("another seed gave the same VAE weights")
 	}
 }
