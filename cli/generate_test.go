@@ -571,7 +571,7 @@ func TestGenerateNaNShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.Params()["decoder.2.bias"].Data[0] = float32(math.NaN()) // pixel (0, 0)
+	v.Store.Unconstrained("decoder.2.bias").Set(0, 0, math.NaN()) // pixel (0, 0)
 	path := filepath.Join(t.TempDir(), "nan.safetensors")
 	if err := checkpoint.SaveVAE(path, v); err != nil {
 		t.Fatal(err)

@@ -23,10 +23,61 @@ func drawRows(name string, n, batch int) int {
 }
 
 // LogProbVar returns the log-densities of the rows of x, differentiable with
-// respect to x, Loc and LogScale (see Differentiable).
+// respect to x, Loc and LogScale (see Differentiable). It is one operation
+// on the tape with the adjoints ∂/∂x = −z/σ, ∂/∂μ = z/σ and
+// ∂/∂log σ = z² − 1, z = (x − μ)/σ, the 1/σ computed once per parameter
+// element.
 func (nd Normal) LogProbVar(x *ad.Var) *ad.Var {
-	nd.dims()
-	return nd.coord().logProbVar(x)
+	n, d := nd.dims()
+	xr, out := checkLogProbArgs("Normal", nil, x, n, d)
+	mu, ls := viewOf(nd.Loc), viewOf(nd.LogScale)
+	inv := make([]float64, len(ls.data))
+	for i, l := range ls.data {
+		inv[i] = math.Exp(-l)
+	}
+	if !allFinite(inv) {
+		return nd.coord().logProbVar(x) // the careful path for extreme scales
+	}
+	c := -float64(d) * halfLog2Pi
+	for i := range out {
+		s := c
+		for j, v := range rowOf(xr, i) {
+			k := i*ls.rs + j*ls.cs
+			z := (v - mu.data[i*mu.rs+j*mu.cs]) * inv[k]
+			s -= 0.5*z*z + ls.data[k]
+		}
+		out[i] = s
+	}
+	return ad.Custom(len(out), 1, out, []*ad.Var{x, ad.Lift(nd.Loc), ad.Lift(nd.LogScale)}, func(g []float64, grads [][]float64) {
+		gx, gm, gl := grads[0], grads[1], grads[2]
+		for i, gi := range g {
+			if gi == 0 {
+				continue
+			}
+			for j, v := range x.Data[i*d : (i+1)*d] {
+				k, km := i*ls.rs+j*ls.cs, i*mu.rs+j*mu.cs
+				z := (v - mu.data[km]) * inv[k]
+				if gx != nil {
+					gx[i*d+j] -= gi * z * inv[k]
+				}
+				if gm != nil {
+					gm[km] += gi * z * inv[k]
+				}
+				if gl != nil {
+					gl[k] += gi * (z*z - 1)
+				}
+			}
+		}
+	})
+}
+
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // Detach returns nd with its parameters' gradients stopped.
