@@ -13,6 +13,11 @@
 // example prints is checked against the exact answer (it is the
 // linear-Gaussian model of package latent with W = Φ).
 //
+// The model function has no loop over particles: the weights of K particles
+// are a K×p matrix, multiplied by the design matrix Φᵀ in one operation of
+// package ad, and the noise scale broadcasts. ppl differentiates it in
+// reverse mode.
+//
 // It prints a table and writes one figure to -out:
 //
 //	evidence_vs_k.png   log p̂(x) against K: naive prior sampling, importance
@@ -34,6 +39,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
@@ -65,6 +71,9 @@ func fastConfig() config {
 	return c
 }
 
+// elboDraws is the number of draws of the ELBO estimates.
+const elboDraws = 20000
+
 // estimate is one evidence estimate.
 type estimate struct {
 	method string
@@ -79,7 +88,12 @@ type results struct {
 	covErrFull         float64 // max |posterior covariance − exact| of the full-rank guide
 	meanErrDiag        float64 // likewise for the mean-field guide
 	elboFull, elboDiag float64
-	estimates          []estimate
+	elboDiagSE         float64 // standard error of the mean-field ELBO estimate
+	// bestGapDiag is the smallest ELBO gap of any mean-field Gaussian,
+	// min KL(q ‖ p(w|x)) = ½(Σᵢ log Λᵢᵢ − log det Λ) for the posterior
+	// precision Λ = I + ΦᵀΦ/σ², reached at q = N(μ, diag(1/Λᵢᵢ)).
+	bestGapDiag float64
+	estimates   []estimate
 }
 
 // basis returns Φ with Φ_ji = t_jⁱ for n evenly spaced t_j in [−1, 1].
@@ -95,26 +109,18 @@ func basis(n, degree int) *mat.Dense {
 }
 
 // regression returns the model as a function with named sites: the latent
-// site "w" and the observed site "x".
+// site "w" and the observed site "x". The data x are one 1×n row, the n
+// observations of the one regression line; the weights are K×p, one row per
+// particle, so w·Φᵀ is the K×n matrix of every particle's line at every t_j,
+// and the scalar log σ broadcasts against it. There is no loop over the
+// particles: the library runs the function on all K at once.
 func regression(phi *mat.Dense, noise float64) ppl.Model {
-	n, p := phi.Dims()
-	return func(t *ppl.Tracer, x []float64) {
-		w := t.Sample("w", dist.StdNormal{D: p}) // K×p, one row per particle
-		k := t.Particles()
-		loc := mat.NewDense(k, n, nil)
-		loc.Mul(w, phi.T())
-		logScale := mat.NewDense(1, n, nil)
-		for j := range n {
-			logScale.Set(0, j, math.Log(noise))
-		}
-		ls := logScale
-		if k > 1 {
-			ls = mat.NewDense(k, n, nil)
-			for i := range k {
-				ls.SetRow(i, logScale.RawRowView(0))
-			}
-		}
-		t.Observe("x", dist.Normal{Loc: loc, LogScale: ls}, x)
+	_, p := phi.Dims()
+	phiT := ad.FromDense(mat.DenseCopyOf(phi.T())) // p×n, a constant
+	logNoise := ad.Scalar(math.Log(noise))         // 1×1, broadcast
+	return func(t *ppl.Tracer, x *ad.Var) {
+		w := t.Sample("w", dist.StdNormal{D: p}) // K×p
+		t.Observe("x", dist.Normal{Loc: ad.MatMul(w, phiT), LogScale: logNoise}, x)
 	}
 }
 
@@ -123,33 +129,33 @@ func run(c config, w io.Writer) (results, error) {
 	phi := basis(c.points, c.degree)
 	// The same model in closed form, for the exact answers.
 	exact := latent.LinearGaussian{W: phi, B: make([]float64, c.points), NoiseStd: c.noise}
-	// Data drawn from the model.
-	xm := mat.NewDense(1, c.points, nil)
-	exact.SampleData(xm, rand.New(rand.NewPCG(c.seed, 1)))
-	x := xm.RawRowView(0)
-	res.exactLogPX = exact.LogEvidence(x)
-	post := exact.PosteriorNormal(x)
+	// Data drawn from the model: one row of n observations.
+	x := mat.NewDense(1, c.points, nil)
+	exact.SampleData(x, rand.New(rand.NewPCG(c.seed, 1)))
+	res.exactLogPX = exact.LogEvidence(x.RawRowView(0))
+	post := exact.PosteriorNormal(x.RawRowView(0))
 	model := regression(phi, c.noise)
 
 	// Fit a full-rank and a mean-field Gaussian guide by SVI, with the
-	// "sticking the landing" gradient estimator.
-	fit := func(auto func(ppl.Model, *ppl.ParamStore, []float64) (ppl.Guide, error)) (ppl.Guide, *ppl.ParamStore, float64, error) {
-		store := ppl.NewParamStore()
+	// "sticking the landing" gradient estimator and Adam, its learning rate
+	// annealed along a cosine so that the noisy mean-field fit settles.
+	fit := func(auto func(ppl.Model, *ppl.ParamStore, mat.Matrix) (ppl.Guide, error)) (ppl.Guide, *ppl.ParamStore, mc.Estimate, error) {
+		store := ppl.NewParamStore(c.seed)
 		guide, err := auto(model, store, x)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, mc.Estimate{}, err
 		}
-		_, err = ppl.SVI(model, guide, store, [][]float64{x}, ppl.SVIConfig{
+		_, err = ppl.SVI(model, guide, store, x, ppl.SVIConfig{
 			Objective: ppl.Objective{K: 4, Estimator: ppl.STL},
 			Steps:     c.steps,
-			Adam:      vi.AdamConfig{LR: 0.02},
+			Schedule:  vi.CosineDecay{Initial: 0.05, Min: 0.001, Steps: c.steps},
 			Seed:      c.seed,
 		})
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, mc.Estimate{}, err
 		}
-		elbo, err := ppl.ELBO(model, guide, store, x, 20000, mc.Config{Seed: mc.DeriveSeed(c.seed, 0xe1b0)})
-		return guide, store, elbo.LogPX, err
+		elbo, err := ppl.ELBO(model, guide, store, x, elboDraws, mc.Config{Seed: mc.DeriveSeed(c.seed, 0xe1b0)})
+		return guide, store, elbo, err
 	}
 	full, fullStore, elboFull, err := fit(ppl.AutoMultivariateNormal)
 	if err != nil {
@@ -159,12 +165,14 @@ func run(c config, w io.Writer) (results, error) {
 	if err != nil {
 		return res, err
 	}
-	res.elboFull, res.elboDiag = elboFull, elboDiag
+	res.elboFull, res.elboDiag, res.elboDiagSE = elboFull.LogPX, elboDiag.LogPX, elboDiag.StdErr
+	res.bestGapDiag = bestMeanFieldGap(phi, c.noise)
 
-	// Compare the fitted guides with the exact posterior.
+	// Compare the fitted guides with the exact posterior. The full-rank
+	// guide's covariance is L Lᵀ, L the lower-Cholesky parameter.
 	mean, cov := post.Mean(), post.Covariance()
 	loc := fullStore.Get("auto.loc").RawRowView(0)
-	l := ppl.CholFromTril(fullStore.Get("auto.tril"))
+	l := fullStore.Get("auto.scale_tril")
 	var fitCov mat.Dense
 	fitCov.Mul(l, l.T())
 	for i := range mean {
@@ -179,7 +187,7 @@ func run(c config, w io.Writer) (results, error) {
 	// with each fitted guide as proposal.
 	for _, k := range c.ks {
 		cfg := mc.Config{Seed: mc.DeriveSeed(c.seed, uint64(k))}
-		p, err := ppl.Prior(model, ppl.NewParamStore(), x, k, cfg)
+		p, err := ppl.Prior(model, ppl.NewParamStore(c.seed), x, k, cfg)
 		if err != nil {
 			return res, err
 		}
@@ -197,8 +205,9 @@ func run(c config, w io.Writer) (results, error) {
 	fmt.Fprintf(w, "Bayesian polynomial regression: degree %d (%d weights), %d points, σ = %g\n", c.degree, c.degree+1, c.points, c.noise)
 	fmt.Fprintf(w, "exact log p(x) = %.4f\n\n", res.exactLogPX)
 	fmt.Fprintf(w, "fitted guide     ELBO       gap to log p(x)   max |mean error|\n")
-	fmt.Fprintf(w, "full-rank        %-10.4f %-17.4f %.2g (max |cov error| %.2g)\n", elboFull, res.exactLogPX-elboFull, res.meanErrFull, res.covErrFull)
-	fmt.Fprintf(w, "mean-field       %-10.4f %-17.4f %.2g\n\n", elboDiag, res.exactLogPX-elboDiag, res.meanErrDiag)
+	fmt.Fprintf(w, "full-rank        %-10.4f %-17.4f %.2g (max |cov error| %.2g)\n", res.elboFull, res.exactLogPX-res.elboFull, res.meanErrFull, res.covErrFull)
+	fmt.Fprintf(w, "mean-field       %-10.4f %-17.4f %.2g\n", res.elboDiag, res.exactLogPX-res.elboDiag, res.meanErrDiag)
+	fmt.Fprintf(w, "(ELBOs estimated from %d draws, mean-field ± %.1g; the best mean-field Gaussian falls short by %.4f)\n\n", elboDraws, res.elboDiagSE, res.bestGapDiag)
 	fmt.Fprintf(w, "%-22s %8s %12s %10s %10s %8s\n", "evidence estimate", "K", "log p̂(x)", "error", "stderr", "k̂")
 	for _, e := range res.estimates {
 		fmt.Fprintf(w, "%-22s %8d %12.4f %+10.4f %10.2g %8.2f\n", e.method, e.k, e.est.LogPX, e.est.LogPX-res.exactLogPX, e.est.StdErr, e.est.KHat)
@@ -209,6 +218,27 @@ func run(c config, w io.Writer) (results, error) {
 		}
 	}
 	return res, nil
+}
+
+// bestMeanFieldGap returns min KL(q ‖ p(w|x)) over diagonal Gaussians q, for
+// the posterior precision Λ = I + ΦᵀΦ/σ²: ½(Σᵢ log Λᵢᵢ − log det Λ). It does
+// not depend on x.
+func bestMeanFieldGap(phi *mat.Dense, noise float64) float64 {
+	_, p := phi.Dims()
+	prec := mat.NewSymDense(p, nil)
+	prec.SymOuterK(1/(noise*noise), phi.T())
+	for i := range p {
+		prec.SetSym(i, i, prec.At(i, i)+1)
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(prec) {
+		panic("bestMeanFieldGap: the precision is not positive definite")
+	}
+	gap := -chol.LogDet()
+	for i := range p {
+		gap += math.Log(prec.At(i, i))
+	}
+	return gap / 2
 }
 
 func plotEvidence(c config, res results, path string) error {

@@ -82,7 +82,10 @@ func Data() (*dataset.Dataset, error) {
 	return dataset.DecodeCSV(bytes.NewReader(pointsCSV), DataFile)
 }
 
-// Points returns the rows of ds as float64 slices, the form ppl.SVI takes.
+// Points returns the rows of ds as float64 slices, the form the per-point
+// exact computations (Mixture.Exact, ExactELBO, Posterior) take. Model,
+// Guide and ppl.SVI take all the points at once, as the N×2 matrix
+// ds.Dense().
 func Points(ds *dataset.Dataset) [][]float64 {
 	out := make([][]float64, ds.N)
 	for i := range out {

@@ -4,12 +4,20 @@
 //
 //	c ~ Categorical(softmax(α)),  x | c ~ N(μ_c, σ² I₂),
 //
-// with parameters α ("mix.logits", 1×C), μ ("mix.means", C×2) and log σ
-// ("mix.log_scale", 1×1), and an amortised guide
+// with parameters α ("mix.logits", 1×C), μ ("mix.means", C×2) and σ
+// ("mix.scale", 1×1, constrained positive), and an amortised guide
 //
 //	q(c | x) = Categorical(softmax(W x + b))
 //
-// with parameters W ("guide.w", C×2) and b ("guide.b", 1×C).
+// with parameters W ("guide.w", C×2) and b ("guide.b", 1×C). Every
+// parameter is registered lazily, with its initialiser, the first time a run
+// reads it.
+//
+// Model and Guide take the data points as the rows of x and open a plate
+// over them: the class of every point is drawn at once, as one site "c" of
+// K·B rows for K particles and B points, with no loop over points or
+// particles. SVI may subsample the plate (ppl.Objective.Subsample), and the
+// same functions score a single point, a 1×2 x.
 //
 // Because the components share one isotropic covariance, the exact posterior
 // is itself a softmax of a linear function of x:
@@ -30,6 +38,7 @@
 // Monte Carlo estimators against.
 //
 // Register makes the model available to the vitool command tree as
-// --model mixture, with Data as its default data set; see the command
-// examples/08-gaussian-mixture/cmd/mixtool.
+// --model mixture, with Data as its default data set: fit passes it the
+// whole data set (--batch subsamples the plate), estimate-px one point at a
+// time. See the command examples/08-gaussian-mixture/cmd/mixtool.
 package mixture

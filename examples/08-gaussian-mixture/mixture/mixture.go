@@ -3,28 +3,34 @@ package mixture
 import (
 	"fmt"
 	"math"
-	"sync"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/ppl"
 )
 
-// Names of the parameters in a ppl.ParamStore.
+// Names of the parameters in a ppl.ParamStore, and of the plate over the
+// data points.
 const (
 	// ParamLogits holds the mixing logits α (1×C): π = softmax(α).
 	ParamLogits = "mix.logits"
 	// ParamMeans holds the component means μ (C×2), one per row.
 	ParamMeans = "mix.means"
-	// ParamLogScale holds log σ (1×1), the shared noise scale.
-	ParamLogScale = "mix.log_scale"
+	// ParamScale holds σ (1×1), the shared noise scale, constrained to be
+	// positive (ppl.Positive: the store keeps log σ).
+	ParamScale = "mix.scale"
 	// ParamGuideW holds the guide's weights W (C×2).
 	ParamGuideW = "guide.w"
 	// ParamGuideB holds the guide's biases b (1×C).
 	ParamGuideB = "guide.b"
+	// PlateName names the plate over the data points (the rows of x) that
+	// Model and Guide open.
+	PlateName = "data"
 )
 
 // Dim is the dimension of a data point.
@@ -36,7 +42,8 @@ const InitRadius = 1.0
 // Mixture is the model and guide for C components (see the package
 // documentation). Its methods are the ppl.Model and ppl.Guide functions and
 // the exact computations by enumeration of the C classes; they panic if
-// C < 1, and for a data point whose length is not Dim.
+// C < 1, and the exact computations panic for a data point whose length is
+// not Dim (Model and Guide return such mistakes as ppl errors).
 //
 // A Mixture holds no state: the parameters live in the ParamStore of a run,
 // so one Mixture serves any number of stores concurrently.
@@ -77,18 +84,18 @@ func (m Mixture) InitialMeans() *mat.Dense {
 	return mu
 }
 
-// initial returns the initial value of parameter name: uniform weights,
-// InitialMeans, σ = 1, and the guide at the exact posterior of that initial
-// model, W_c = μ_c/σ² and b_c = log π_c − |μ_c|²/(2σ²) (the log π_c are
-// equal and dropped).
+// initial returns the initial value of parameter name, in its constrained
+// space: uniform weights, InitialMeans, σ = 1, and the guide at the exact
+// posterior of that initial model, W_c = μ_c/σ² and b_c = log π_c −
+// |μ_c|²/(2σ²) (the log π_c are equal and dropped).
 func (m Mixture) initial(name string) *mat.Dense {
 	switch name {
 	case ParamLogits:
 		return mat.NewDense(1, m.C, nil)
 	case ParamMeans:
 		return m.InitialMeans()
-	case ParamLogScale:
-		return mat.NewDense(1, 1, nil)
+	case ParamScale:
+		return mat.NewDense(1, 1, []float64{1})
 	case ParamGuideW:
 		return m.InitialMeans()
 	case ParamGuideB:
@@ -103,10 +110,29 @@ func (m Mixture) initial(name string) *mat.Dense {
 	panic("mixture: unknown parameter " + name)
 }
 
+// Initializer returns the initialiser of parameter name, which Model and
+// Guide pass to Tracer.Param: it is called once, when a store first sees
+// the parameter, so the runs of an SVI step build no initial values. It
+// panics for a name not in ParamNames.
+func (m Mixture) Initializer(name string) ppl.Init {
+	m.check()
+	m.initial(name) // check the name now
+	return func(*rand.Rand) *mat.Dense { return m.initial(name) }
+}
+
+// Constraint returns the constraint of parameter name: ppl.Positive for
+// ParamScale, nil (unconstrained) for the others.
+func Constraint(name string) ppl.Constraint {
+	if name == ParamScale {
+		return ppl.Positive
+	}
+	return nil
+}
+
 // ParamNames returns the names of the parameters, the model's then the
 // guide's.
 func ParamNames() []string {
-	return []string{ParamLogits, ParamMeans, ParamLogScale, ParamGuideW, ParamGuideB}
+	return []string{ParamLogits, ParamMeans, ParamScale, ParamGuideW, ParamGuideB}
 }
 
 // Init sets every parameter in store to its initial value (the values Model
@@ -114,48 +140,50 @@ func ParamNames() []string {
 func (m Mixture) Init(store *ppl.ParamStore) {
 	m.check()
 	for _, n := range ParamNames() {
-		store.Set(n, m.initial(n))
-	}
-}
-
-// initCache maps a number of components C to its initial values, by name,
-// so that the runs of Model and Guide, thousands per SVI step, do not rebuild
-// them. The matrices are never modified (Tracer.Param copies them).
-var initCache sync.Map // int → map[string]*mat.Dense
-
-// param reads parameter name in a run, registering its initial value on
-// first use.
-func (m Mixture) param(t *ppl.Tracer, name string) *mat.Dense {
-	v, ok := initCache.Load(m.C)
-	if !ok {
-		inits := map[string]*mat.Dense{}
-		for _, n := range ParamNames() {
-			inits[n] = m.initial(n)
+		if err := store.Set(n, m.initial(n), Constraint(n)); err != nil {
+			panic("mixture: " + err.Error()) // the initial values lie in their supports
 		}
-		v, _ = initCache.LoadOrStore(m.C, inits)
 	}
-	return t.Param(name, v.(map[string]*mat.Dense)[name])
 }
 
-// Model is the generative model p(x, c) as a ppl.Model: the latent site "c"
-// (a class index per particle) and the observed site "x".
-func (m Mixture) Model(t *ppl.Tracer, x []float64) {
+// param reads parameter name in a run, registering its initial value and
+// constraint on first use.
+func (m Mixture) param(t *ppl.Tracer, name string) *ad.Var {
+	if c := Constraint(name); c != nil {
+		return t.Param(name, m.Initializer(name), c)
+	}
+	return t.Param(name, m.Initializer(name))
+}
+
+// Model is the generative model p(x, c) as a ppl.Model. x holds the data
+// points, one per row (N×2); a plate over them, PlateName, draws a class
+// for every point at once: the latent site "c" is one (K·B)×1 site for K
+// particles and the B points the plate visits (all N, or a random subset
+// when the objective subsamples), and the observed site "x" scores the
+// points under the means of their classes.
+func (m Mixture) Model(t *ppl.Tracer, x *ad.Var) {
 	m.check()
-	checkPoint(x)
-	logits := m.param(t, ParamLogits)
-	means := m.param(t, ParamMeans)
-	ls := m.param(t, ParamLogScale).At(0, 0)
-	c := t.Sample("c", dist.Categorical{Logits: logits}) // K×1 class indices
-	k := t.Particles()
-	loc := mat.NewDense(k, Dim, nil)
-	logScale := mat.NewDense(k, Dim, nil)
-	for i := range k {
-		loc.SetRow(i, means.RawRowView(int(c.At(i, 0))))
-		for j := range Dim {
-			logScale.Set(i, j, ls)
-		}
-	}
-	t.Observe("x", dist.Normal{Loc: loc, LogScale: logScale}, x)
+	logits := m.param(t, ParamLogits) // 1×C, shared by every particle and point
+	means := m.param(t, ParamMeans)   // C×2
+	sigma := m.param(t, ParamScale)   // 1×1, positive
+	t.Plate(PlateName, x.R, func(p *ppl.Plate) {
+		c := t.Sample("c", dist.Categorical{Logits: logits}) // (K·B)×1 class indices
+		loc := ad.Rows(means, ppl.Classes(c))                // (K·B)×2: each row's class mean
+		t.Observe("x", dist.Normal{Loc: loc, LogScale: ad.Log(sigma)}, p.Data(x))
+	})
+}
+
+// Guide is the amortised variational family q(c | x) = Categorical(softmax(
+// W x + b)) as a ppl.Guide, vectorised over the plate of data points like
+// Model. It contains the exact posterior (see the package documentation).
+func (m Mixture) Guide(t *ppl.Tracer, x *ad.Var) {
+	m.check()
+	w := m.param(t, ParamGuideW) // C×2
+	b := m.param(t, ParamGuideB) // 1×C
+	t.Plate(PlateName, x.R, func(p *ppl.Plate) {
+		logits := ad.Add(ad.MatMul(p.Data(x), ad.Transpose(w)), b) // (K·B)×C
+		t.Sample("c", dist.Categorical{Logits: logits})
+	})
 }
 
 // guideLogits stores W x + b in dst (length C) and returns dst.
@@ -165,19 +193,6 @@ func guideLogits(dst []float64, w, b *mat.Dense, x []float64) []float64 {
 		dst[c] = r[0]*x[0] + r[1]*x[1] + b.At(0, c)
 	}
 	return dst
-}
-
-// Guide is the amortised variational family q(c | x) = Categorical(softmax(
-// W x + b)) as a ppl.Guide. It contains the exact posterior (see the package
-// documentation).
-func (m Mixture) Guide(t *ppl.Tracer, x []float64) {
-	m.check()
-	checkPoint(x)
-	w := m.param(t, ParamGuideW)
-	b := m.param(t, ParamGuideB)
-	logits := mat.NewDense(1, m.C, nil)
-	guideLogits(logits.RawRowView(0), w, b, x)
-	t.Sample("c", dist.Categorical{Logits: logits})
 }
 
 // get returns parameter name from store, or its initial value if the store
@@ -195,15 +210,15 @@ func (m Mixture) get(store *ppl.ParamStore, name string) *mat.Dense {
 // parameter has the wrong shape.
 func (m Mixture) Gaussian(store *ppl.ParamStore) latent.GaussianMixture {
 	m.check()
-	logits, means, ls := m.get(store, ParamLogits), m.get(store, ParamMeans), m.get(store, ParamLogScale)
+	logits, means, scale := m.get(store, ParamLogits), m.get(store, ParamMeans), m.get(store, ParamScale)
 	if r, c := logits.Dims(); r != 1 || c != m.C {
 		panic(fmt.Sprintf("mixture: %s is %d×%d, want 1×%d", ParamLogits, r, c, m.C))
 	}
 	if r, c := means.Dims(); r != m.C || c != Dim {
 		panic(fmt.Sprintf("mixture: %s is %d×%d, want %d×%d", ParamMeans, r, c, m.C, Dim))
 	}
-	if r, c := ls.Dims(); r != 1 || c != 1 {
-		panic(fmt.Sprintf("mixture: %s is %d×%d, want 1×1", ParamLogScale, r, c))
+	if r, c := scale.Dims(); r != 1 || c != 1 {
+		panic(fmt.Sprintf("mixture: %s is %d×%d, want 1×1", ParamScale, r, c))
 	}
 	l := logits.RawRowView(0)
 	lse := floats.LogSumExp(l)
@@ -212,7 +227,7 @@ func (m Mixture) Gaussian(store *ppl.ParamStore) latent.GaussianMixture {
 		w[c] = math.Exp(v - lse)
 	}
 	stds := mat.NewDense(m.C, Dim, nil)
-	sigma := math.Exp(ls.At(0, 0))
+	sigma := scale.At(0, 0)
 	for c := range m.C {
 		for j := range Dim {
 			stds.Set(c, j, sigma)
@@ -308,7 +323,8 @@ func (m Mixture) Posterior(store *ppl.ParamStore, x []float64) (p, q []float64) 
 }
 
 // ELBOGradient returns the exact ELBO at x and its exact gradient with
-// respect to every parameter, by enumeration, in closed form: with
+// respect to every parameter's stored (unconstrained) value — log σ for the
+// positive σ — by enumeration, in closed form: with
 // q_c = q(c|x), f_c = log p(x, c) − log q_c and L = Σ_c q_c f_c,
 //
 //	∂L/∂b_c = q_c (f_c − L),          ∂L/∂W_cj = q_c (f_c − L) x_j,
@@ -316,16 +332,18 @@ func (m Mixture) Posterior(store *ppl.ParamStore, x []float64) (p, q []float64) 
 //	∂L/∂log σ = Σ_c q_c (|x − μ_c|²/σ² − 2).
 //
 // This is the quantity whose unbiased estimate ppl.Gradient returns with
-// Objective{Bound: ppl.BoundELBO, Estimator: ppl.Standard}.
+// Objective{Bound: ppl.BoundELBO, Estimator: ppl.Standard} for the 1×2
+// data x (a plate of one point); for N points, the gradient is the sum of
+// theirs.
 func (m Mixture) ELBOGradient(store *ppl.ParamStore, x []float64) (float64, ppl.Grads) {
 	e := m.enumerate(store, x)
 	l, f := e.elbo()
 	g := ppl.Grads{
-		ParamLogits:   mat.NewDense(1, m.C, nil),
-		ParamMeans:    mat.NewDense(m.C, Dim, nil),
-		ParamLogScale: mat.NewDense(1, 1, nil),
-		ParamGuideW:   mat.NewDense(m.C, Dim, nil),
-		ParamGuideB:   mat.NewDense(1, m.C, nil),
+		ParamLogits: mat.NewDense(1, m.C, nil),
+		ParamMeans:  mat.NewDense(m.C, Dim, nil),
+		ParamScale:  mat.NewDense(1, 1, nil),
+		ParamGuideW: mat.NewDense(m.C, Dim, nil),
+		ParamGuideB: mat.NewDense(1, m.C, nil),
 	}
 	s2 := e.sigma * e.sigma
 	var dls float64
@@ -346,6 +364,6 @@ func (m Mixture) ELBOGradient(store *ppl.ParamStore, x []float64) (float64, ppl.
 		}
 		dls += q * (d2/s2 - Dim)
 	}
-	g[ParamLogScale].Set(0, 0, dls)
+	g[ParamScale].Set(0, 0, dls)
 	return l, g
 }

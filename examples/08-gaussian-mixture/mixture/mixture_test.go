@@ -1,8 +1,10 @@
 package mixture
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -26,17 +28,26 @@ func randomStore(m Mixture, rnd *rand.Rand) *ppl.ParamStore {
 		}
 		return d
 	}
-	s := ppl.NewParamStore()
-	s.Set(ParamLogits, fill(1, m.C, 1, 0))
-	s.Set(ParamMeans, fill(m.C, Dim, 2, 0))
-	s.Set(ParamLogScale, mat.NewDense(1, 1, []float64{-0.7 + rnd.Float64()}))
-	s.Set(ParamGuideW, fill(m.C, Dim, 1.5, 0))
-	s.Set(ParamGuideB, fill(1, m.C, 1, 0))
+	s := ppl.NewParamStore(0)
+	for _, p := range []struct {
+		name string
+		v    *mat.Dense
+	}{
+		{ParamLogits, fill(1, m.C, 1, 0)},
+		{ParamMeans, fill(m.C, Dim, 2, 0)},
+		{ParamScale, mat.NewDense(1, 1, []float64{math.Exp(-0.7 + rnd.Float64())})},
+		{ParamGuideW, fill(m.C, Dim, 1.5, 0)},
+		{ParamGuideB, fill(1, m.C, 1, 0)},
+	} {
+		if err := s.Set(p.name, p.v, Constraint(p.name)); err != nil {
+			panic(err)
+		}
+	}
 	return s
 }
 
-// flat returns the parameters (or gradients) in the order of ParamNames,
-// each row-major.
+// flat returns the parameters' stored (unconstrained) values, or gradients,
+// in the order of ParamNames, each row-major.
 func flat(get func(string) *mat.Dense) []float64 {
 	var out []float64
 	for _, n := range ParamNames() {
@@ -45,16 +56,20 @@ func flat(get func(string) *mat.Dense) []float64 {
 	return out
 }
 
-// setFlat writes v into the parameters of store, in the order of flat.
+// setFlat writes v into the stored (unconstrained) values of the
+// parameters of store, in the order of flat.
 func setFlat(store *ppl.ParamStore, v []float64) {
 	off := 0
 	for _, n := range ParamNames() {
-		p := store.Get(n)
-		r, c := p.Dims()
-		store.Set(n, mat.NewDense(r, c, append([]float64(nil), v[off:off+r*c]...)))
+		u := store.Unconstrained(n)
+		r, c := u.Dims()
+		u.Copy(mat.NewDense(r, c, v[off:off+r*c]))
 		off += r * c
 	}
 }
+
+// x1 returns a data point as the 1×2 data of Model and Guide.
+func x1(x []float64) *mat.Dense { return mat.NewDense(1, len(x), x) }
 
 // TestELBOGradient checks the closed-form gradient of the enumerated ELBO
 // against central finite differences of ExactELBO, at the initial and at
@@ -77,7 +92,7 @@ func TestELBOGradient(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := tc.store(tc.m)
-			theta := flat(store.Get)
+			theta := flat(store.Unconstrained)
 			_, g := tc.m.ELBOGradient(store, tc.x)
 			got := flat(func(n string) *mat.Dense { return g[n] })
 			work := store.Clone()
@@ -97,7 +112,7 @@ func TestELBOGradient(t *testing.T) {
 }
 
 func initStore(m Mixture) *ppl.ParamStore {
-	s := ppl.NewParamStore()
+	s := ppl.NewParamStore(0)
 	m.Init(s)
 	return s
 }
@@ -113,7 +128,7 @@ func TestTraceMatchesEnumeration(t *testing.T) {
 	for trial := range 5 {
 		store := randomStore(m, rnd)
 		x := []float64{2 * rnd.NormFloat64(), 2 * rnd.NormFloat64()}
-		lw, g, _, err := ppl.LogWeights(m.Model, m.Guide, store, x, 64, rand.New(rand.NewPCG(3, uint64(trial))))
+		lw, g, _, err := ppl.LogWeights(m.Model, m.Guide, store, x1(x), 64, rand.New(rand.NewPCG(3, uint64(trial))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,6 +156,60 @@ func TestTraceMatchesEnumeration(t *testing.T) {
 	}
 }
 
+// TestPlateMatchesPoints checks the vectorised plate: Model and Guide run on
+// N points at once (one site "c" of K·N rows, row k·N + i for particle k
+// and point i) give every particle the log-weight Σ_i log p(x_i, c_ki) −
+// log q(c_ki|x_i) of the per-point enumeration.
+func TestPlateMatchesPoints(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 1))
+	m := Mixture{C: 3}
+	const n, k = 7, 16
+	store := randomStore(m, rnd)
+	x := mat.NewDense(n, Dim, nil)
+	for i := range n {
+		x.Set(i, 0, 2*rnd.NormFloat64())
+		x.Set(i, 1, 2*rnd.NormFloat64())
+	}
+	lw, g, _, err := ppl.LogWeights(m.Model, m.Guide, store, x, k, rand.New(rand.NewPCG(6, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := g.Site("c").Value
+	if r, c := cs.Dims(); r != k*n || c != 1 {
+		t.Fatalf("site c is %d×%d, want %d×1", r, c, k*n)
+	}
+	gm := m.Gaussian(store)
+	for p := range k {
+		var want float64
+		for i := range n {
+			xi := x.RawRowView(i)
+			c := int(cs.At(p*n+i, 0))
+			lj := latent.LogJoint(nil, gm, xi, mat.NewDense(1, 1, []float64{float64(c)}))[0]
+			_, q := m.Posterior(store, xi)
+			want += lj - math.Log(q[c])
+		}
+		if math.Abs(lw[p]-want) > 1e-10*(1+math.Abs(want)) {
+			t.Errorf("particle %d: log-weight %.15g, per-point sum %.15g", p, lw[p], want)
+		}
+	}
+}
+
+// TestShapeErrors checks that data of the wrong width is an error naming
+// the site, not a panic, in the model and in the guide.
+func TestShapeErrors(t *testing.T) {
+	m := Mixture{C: 3}
+	x := mat.NewDense(4, 3, nil)
+	_, err := ppl.RunModel(m.Model, ppl.NewParamStore(0), x, 2, rand.New(rand.NewPCG(1, 1)))
+	if !errors.Is(err, ppl.ErrShape) || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("model on 3-column data: %v, want ErrShape naming site \"x\"", err)
+	}
+	_, err = ppl.RunGuide(m.Guide, ppl.NewParamStore(0), x, 2, rand.New(rand.NewPCG(1, 1)))
+	if !errors.Is(err, ppl.ErrShape) {
+		t.Errorf("guide on 3-column data: %v, want ErrShape", err)
+	}
+	t.Logf("guide: %v", err)
+}
+
 // TestGuideContainsPosterior checks the claim of the package documentation:
 // with W_c = μ_c/σ² and b_c = log π_c − |μ_c|²/(2σ²) the guide is the exact
 // posterior, and the ELBO equals log p(x).
@@ -158,8 +227,12 @@ func TestGuideContainsPosterior(t *testing.T) {
 			w.Set(c, 1, mu[1]/s2)
 			b.Set(0, c, math.Log(gm.Weights[c])-(mu[0]*mu[0]+mu[1]*mu[1])/(2*s2))
 		}
-		store.Set(ParamGuideW, w)
-		store.Set(ParamGuideB, b)
+		if err := store.Set(ParamGuideW, w, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Set(ParamGuideB, b, nil); err != nil {
+			t.Fatal(err)
+		}
 		x := []float64{3 * rnd.NormFloat64(), 3 * rnd.NormFloat64()}
 		p, q := m.Posterior(store, x)
 		for c := range p {
@@ -179,16 +252,16 @@ func TestGuideContainsPosterior(t *testing.T) {
 func TestInitialValues(t *testing.T) {
 	for _, c := range []int{1, 2, 3, 6} {
 		m := Mixture{C: c}
-		store := ppl.NewParamStore()
+		store := ppl.NewParamStore(0)
 		x := []float64{0.3, -0.4}
-		if _, _, _, err := ppl.LogWeights(m.Model, m.Guide, store, x, 2, rand.New(rand.NewPCG(1, 1))); err != nil {
+		if _, _, _, err := ppl.LogWeights(m.Model, m.Guide, store, x1(x), 2, rand.New(rand.NewPCG(1, 1))); err != nil {
 			t.Fatal(err)
 		}
 		want := initStore(m)
 		if got := len(store.Names()); got != len(ParamNames()) {
 			t.Errorf("C=%d: %d parameters registered, want %d", c, got, len(ParamNames()))
 		}
-		if !floats.Equal(flat(store.Get), flat(want.Get)) {
+		if !floats.Equal(flat(store.Get), flat(want.Get)) || !floats.Equal(flat(store.Unconstrained), flat(want.Unconstrained)) {
 			t.Errorf("C=%d: registered values differ from Init's", c)
 		}
 		mu := m.InitialMeans()
@@ -222,7 +295,7 @@ func TestScoreFunctionUnbiased(t *testing.T) {
 		obj := ppl.Objective{K: 4, NoBaseline: noBase}
 		samples := make([][]float64, seeds)
 		for s := range samples {
-			_, gs, err := ppl.Gradient(m.Model, m.Guide, store, x, obj, rand.New(rand.NewPCG(5, uint64(s))))
+			_, gs, err := ppl.Gradient(m.Model, m.Guide, store, x1(x), obj, rand.New(rand.NewPCG(5, uint64(s))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,16 +337,18 @@ func TestScoreFunctionUnbiased(t *testing.T) {
 func TestGaussianDefaults(t *testing.T) {
 	m := Mixture{C: 3}
 	x := []float64{1, 2}
-	if got, want := m.Exact(ppl.NewParamStore(), x), m.Exact(initStore(m), x); got != want {
+	if got, want := m.Exact(ppl.NewParamStore(0), x), m.Exact(initStore(m), x); got != want {
 		t.Errorf("Exact with an empty store %v, with the initial values %v", got, want)
 	}
 }
 
 // TestPanics checks the programmer errors.
 func TestPanics(t *testing.T) {
-	store := ppl.NewParamStore()
-	bad := ppl.NewParamStore()
-	bad.Set(ParamMeans, mat.NewDense(2, 2, nil))
+	store := ppl.NewParamStore(0)
+	bad := ppl.NewParamStore(0)
+	if err := bad.Set(ParamMeans, mat.NewDense(2, 2, nil), nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		f    func()
@@ -282,6 +357,7 @@ func TestPanics(t *testing.T) {
 		{"point of length 3", func() { Mixture{C: 3}.Exact(store, []float64{1, 2, 3}) }},
 		{"means of the wrong shape", func() { Mixture{C: 3}.Gaussian(bad) }},
 		{"guide on a point of length 1", func() { Mixture{C: 3}.ExactELBO(store, []float64{1}) }},
+		{"unknown parameter", func() { Mixture{C: 3}.Initializer("mix.other") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

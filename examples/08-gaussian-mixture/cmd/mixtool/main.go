@@ -9,14 +9,16 @@
 //	}
 //
 // Fit the mixture's parameters by SVI on its default data (300 points
-// embedded in the program; --data FILE.csv for others), then estimate
-// log p(x) with the fitted guide as the importance-sampling proposal, next
-// to the exact value, which the model supplies:
+// embedded in the program; --data FILE.csv for others; --batch B visits B
+// random points of the model's plate per step), then estimate log p(x) with
+// the fitted guide as the importance-sampling proposal, next to the exact
+// value, which the model supplies:
 //
 //	go run ./examples/08-gaussian-mixture/cmd/mixtool fit --model mixture --out params.safetensors
 //	go run ./examples/08-gaussian-mixture/cmd/mixtool estimate-px --model mixture --params params.safetensors
 //
-// The fit takes about ten seconds with its defaults (2000 steps, K = 8);
+// The fit takes under ten seconds with its defaults (2000 steps over the
+// whole data set, K = 8);
 // estimate-px uses K = 1, 10, 100, 1000 for a registered model unless --k
 // says otherwise.
 //
