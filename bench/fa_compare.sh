@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The factor-analysis SVI step (learned W, b, log ψ; amortised
+# full-covariance guide; K = 8; 10 of 1,000 points per step; d = 2) in
+# vitool and in PyTorch autograd, side by side in one run, one thread each,
+# median CPU milliseconds per step (docs/benchmarks.md, §5).
+# Needs Debian's python3-torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=${REPS:-5}
+go test -run '^$' -bench 'FactorAnalysisStep' -benchtime 500x -count "$reps" -cpu 1 ./ppl |
+	awk '/^BenchmarkFactorAnalysisStep/ { split($1, a, "="); for (i = 1; i <= NF; i++) if ($(i+1) == "cpu-ns/op") v[a[2]] = v[a[2]] " " $i }
+	     END { for (d in v) { n = split(v[d], x, " "); asort(x); printf "vitool  D=%-4s cpu %.3f ms/step\n", d, x[int((n+1)/2)] / 1e6 } }' | sort -t= -k2 -n
+/usr/bin/python3 bench/pytorch/fa_step.py --threads 1 --reps "$reps" --steps 500 |
+	python3 -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l); print("pytorch D=%-4d cpu %.3f ms/step (torch %s)" % (r["D"], r["cpu_ms"], r["torch"]))'
