@@ -20,9 +20,13 @@ func TestContextStopsEstimate(t *testing.T) {
 	const k, reps, chunk = 1 << 20, 4, 256
 	run := map[string]func(latent.Model, dist.Distribution, Config) (Estimate, error){
 		"prior": func(m latent.Model, _ dist.Distribution, c Config) (Estimate, error) { return Prior(m, x, k, c) },
-		"is":    func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) { return Importance(m, q, x, k, c) },
-		"elbo":  func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) { return ELBO(m, q, x, k, c) },
-		"iwae":  func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) { return IWAE(m, q, x, k, reps, c) },
+		"is": func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) {
+			return Importance(m, q, x, k, c)
+		},
+		"elbo": func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) { return ELBO(m, q, x, k, c) },
+		"iwae": func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) {
+			return IWAE(m, q, x, k, reps, c)
+		},
 		"iwae-small-k": func(m latent.Model, q dist.Distribution, c Config) (Estimate, error) {
 			return IWAE(m, q, x, 16, 1<<16, c)
 		},
