@@ -39,7 +39,7 @@ func loadRegistered(reg Model, paramsPath, dataSpec string, test bool, n int, lo
 	}
 	switch {
 	case dataSpec != "":
-		sp, err := openData("--data", dataSpec)
+		sp, err := openData("--data", dataSpec, n)
 		if err != nil {
 			return nil, err
 		}
@@ -59,6 +59,9 @@ func loadRegistered(reg Model, paramsPath, dataSpec string, test bool, n int, lo
 	}
 	if reg.DataDim > 0 && r.data.D != reg.DataDim {
 		return nil, usagef("--data: %s has %d values per point, model %q wants %d", r.dataName, r.data.D, reg.Name, reg.DataDim)
+	}
+	if n > r.data.N {
+		fewerPoints(log, "--n", n, r.dataName, r.data.N)
 	}
 	if n > 0 {
 		r.data = r.data.Head(min(n, r.data.N))
