@@ -46,7 +46,7 @@ func WriteFile(path string, f *File) error {
 	if err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
-	err = atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFile(path, 0o666, func(w io.Writer) error {
 		return write(w, f, header, order)
 	})
 	if err != nil {
