@@ -234,6 +234,11 @@ func (in *estimateInput) simulate(f *estimateFlags) error {
 	if n == 0 {
 		n = defaultSimulated
 	}
+	plan := &memPlan{}
+	plan.add(fmt.Sprintf("--n %d (points drawn from the model)", n), n, in.model.DataDim(), 8, 3)
+	if err := plan.check(); err != nil {
+		return err
+	}
 	x := mat.NewDense(n, in.model.DataDim(), nil)
 	sim.SampleData(x, rand.New(rand.NewPCG(mc.DeriveSeed(f.seed, 0xda7a), 0)))
 	for i := range n {
