@@ -32,4 +32,3 @@ func prepareOutput(flag, path string, inputs ...string) error {
 	}
 	return nil
 }
-

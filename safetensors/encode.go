@@ -40,7 +40,8 @@ func Encode(w io.Writer, f *File) error {
 
 // WriteFile writes f to the file at path in the safetensors format, as Encode
 // does. It replaces path atomically: on error, an existing file at path is
-// left as it was. A new file gets permissions 0644.
+// left as it was. A new file gets permissions 0666 less the umask; a
+// replaced file keeps its mode.
 func WriteFile(path string, f *File) error {
 	header, order, err := prepare(f)
 	if err != nil {
