@@ -37,7 +37,9 @@ For each latent dimension d it doubles K until the root-mean-square error of
 log p̂(x) over all data points and replicates is at most --tol nats, and reports
 that K, the ratio between the estimators, and the bias and spread of log p̂(x) at
 a common K. It then times single estimates with large K and reports samples per
-second and the peak heap. The tables are the ones in docs/benchmarks.md.`,
+second and the peak heap. The tables are the ones in docs/benchmarks.md.
+Interrupting (Ctrl-C or SIGTERM) prints the rows completed and exits with
+status 130.`,
 		Example: `  vitool bench-px
   vitool bench-px --dims 2,10 --max-k 65536 --throughput-k 1e6 --json`,
 		Args: cobra.NoArgs,

@@ -72,7 +72,12 @@ cli.RegisterModel), the proposal is the model's guide, --params names the
 parameters fitted by the fit command, and the data default to the model's own.
 With a VAE checkpoint, the proposal is the encoder's q(z|x) and the data are
 test images (binarised once with a fixed seed for a Bernoulli likelihood, the
-same binarisation train-vae uses for its test score).`,
+same binarisation train-vae uses for its test score).
+
+Interrupting (Ctrl-C or SIGTERM) stops within a chunk of samples, prints the
+rows completed and exits with status 130. Exit statuses, limits on sizes and
+the memory budget (VITOOL_MAX_MEMORY) are described in
+docs/failure-behaviour.md.`,
 		Example: `  vitool estimate-px
   vitool estimate-px --k 1,100,10000 --method prior,is --proposal exact
   vitool estimate-px --model model.json --data points.csv --json
