@@ -178,7 +178,7 @@ func TestHostileInputs(t *testing.T) {
 		// 2: extreme values are refused at load time, naming file and field.
 		{"values", "noise huge", "", []string{"estimate-px", "--model", p["noise-huge.json"]}, ExitUsage, []string{p["noise-huge.json"], "noise_std"}, 0},
 		{"values", "noise tiny", "", []string{"estimate-px", "--model", p["noise-tiny.json"]}, ExitUsage, []string{p["noise-tiny.json"], "noise_std"}, 0},
-		{"values", "W huge", "", []string{"estimate-px", "--model", p["w-huge.json"]}, ExitUsage, []string{p["w-huge.json"], "W is too large"}, 0},
+		{"values", "W huge", "", []string{"estimate-px", "--model", p["w-huge.json"]}, ExitUsage, []string{p["w-huge.json"], "entries of W are too large"}, 0},
 		{"values", "NaN weights", "", []string{"estimate-px", "--model", p["nan.safetensors"], "--data", p["points.csv"]}, ExitUsage, []string{p["nan.safetensors"], `tensor "decoder.0.weight"`}, 0},
 		// 4: outputs are checked before the work.
 		{"outputs", "plot in a file", "", []string{"estimate-px", "--k", "10", "--plot", p["points.csv"] + "/p.png"}, ExitUsage, []string{"--plot"}, 0},

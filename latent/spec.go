@@ -256,7 +256,7 @@ func (s linearGaussianSpec) model() (LinearGaussian, error) {
 		return LinearGaussian{}, fmt.Errorf("noise_std is %v, want a positive finite number", sd)
 	}
 	if _, d := w.Dims(); d > MaxSpecLatentDim {
-		return LinearGaussian{}, fmt.Errorf("W has %d columns (latent dimensions), more than the limit of %d", d, MaxSpecLatentDim)
+		return LinearGaussian{}, fmt.Errorf("the loading matrix W has %d columns (latent dimensions), more than the limit of %d", d, MaxSpecLatentDim)
 	}
 	m := LinearGaussian{W: w, B: append([]float64(nil), s.B...), NoiseStd: *s.NoiseStd}
 	if err := m.Validate(); err != nil {
@@ -298,7 +298,7 @@ func linearGaussianNumerics(m LinearGaussian) error {
 		lambda.SetSym(i, i, lambda.At(i, i)+1)
 		for j := 0; j <= i; j++ {
 			if v := lambda.At(i, j); math.IsInf(v, 0) || math.IsNaN(v) {
-				return fmt.Errorf("W is too large for noise_std = %v: the posterior precision I + WᵀW/noise_std² overflows at [%d][%d] (scale W or noise_std down)", sd, i, j)
+				return fmt.Errorf("the entries of W are too large for noise_std = %v: the posterior precision I + WᵀW/noise_std² overflows at [%d][%d] (scale W or noise_std down)", sd, i, j)
 			}
 		}
 	}

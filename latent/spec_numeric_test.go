@@ -13,7 +13,7 @@ func TestParseSpecExtremeValues(t *testing.T) {
 	for _, c := range []struct {
 		name, spec, want string
 	}{
-		{"huge W", `{"family":"linear-gaussian","W":[[1e308],[1e308]],"b":[0,0],"noise_std":1}`, "W is too large"},
+		{"huge W", `{"family":"linear-gaussian","W":[[1e308],[1e308]],"b":[0,0],"noise_std":1}`, "entries of W are too large"},
 		{"tiny noise", `{"family":"linear-gaussian","W":[[1],[1]],"b":[0,0],"noise_std":1e-300}`, "noise_std is 1e-300"},
 		{"huge noise", `{"family":"linear-gaussian","W":[[1],[1]],"b":[0,0],"noise_std":1e200}`, "noise_std is 1e+200"},
 		{"ill-conditioned", `{"family":"linear-gaussian","W":[[1e6,0],[0,1e-6]],"b":[0,0],"noise_std":1e-6}`, "condition number"},
