@@ -3,7 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,7 +118,10 @@ func LoadAE(path string) (*amortized.AE, error) {
 // kindOf returns "vae" or "ae".
 func kindOf(m Model) string { return architecture(m)[amortized.MetaModel] }
 
-// fromFile builds the model that f describes.
+// fromFile builds the model that f describes. The names and shapes that
+// the metadata's architecture calls for are checked against the file's
+// tensors before the model is allocated, so that metadata describing a huge
+// model cannot make a small file allocate it; the weights must be finite.
 func fromFile(f *safetensors.File) (Model, error) {
 	meta := f.Metadata
 	if len(meta) == 0 {
@@ -126,68 +129,90 @@ func fromFile(f *safetensors.File) (Model, error) {
 			amortized.MetaModel, amortized.MetaDataDim, amortized.MetaLatent, amortized.MetaHidden, amortized.MetaActivation)
 	}
 	meta = completeMetadata(meta, f.Tensors)
-	// A model of the described architecture gives the expected names and
-	// shapes; the model is then rebuilt from the file's tensors.
-	rnd := rand.New(rand.NewPCG(0, 0))
-	var m Model
+	var (
+		newModel func(map[string]amortized.Tensor) (Model, error)
+		shapes   map[string][]int
+	)
 	switch meta[amortized.MetaModel] {
 	case "vae":
 		cfg, err := amortized.ParseVAEConfig(meta)
 		if err != nil {
 			return nil, metaError(err)
 		}
-		if m, err = amortized.NewVAE(cfg, rnd); err != nil {
-			return nil, metaError(err)
-		}
+		shapes = paramShapes(cfg.DataDim, cfg.Hidden, 2*cfg.Latent, cfg.Latent)
+		newModel = func(p map[string]amortized.Tensor) (Model, error) { return amortized.NewVAEFromParams(cfg, p) }
 	case "ae":
 		cfg, err := amortized.ParseAEConfig(meta)
 		if err != nil {
 			return nil, metaError(err)
 		}
-		if m, err = amortized.NewAE(cfg, rnd); err != nil {
-			return nil, metaError(err)
-		}
+		shapes = paramShapes(cfg.DataDim, cfg.Hidden, cfg.Code, cfg.Code)
+		newModel = func(p map[string]amortized.Tensor) (Model, error) { return amortized.NewAEFromParams(cfg, p) }
 	case "":
 		return nil, fmt.Errorf("metadata has no %q key (want \"vae\" or \"ae\"), and neither %q nor %q to infer it from",
 			amortized.MetaModel, amortized.MetaLikelihood, amortized.MetaLoss)
 	default:
 		return nil, fmt.Errorf("metadata %s = %q, want \"vae\" or \"ae\"", amortized.MetaModel, meta[amortized.MetaModel])
 	}
-	want := m.Params()
-	names := make([]string, 0, len(want))
-	for name := range want {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(shapes))
+	data := make(map[string][]float32, len(names))
 	for _, name := range names {
-		w := want[name]
 		t, ok := f.Tensors[name]
 		if !ok {
 			return nil, fmt.Errorf("missing tensor %q (the metadata's architecture, hidden = %q, needs %s)",
 				name, meta[amortized.MetaHidden], strings.Join(names, ", "))
 		}
-		if !slices.Equal(t.Shape, w.Shape) {
-			return nil, fmt.Errorf("tensor %q has shape %v, want %v for the metadata's architecture", name, t.Shape, w.Shape)
+		if !slices.Equal(t.Shape, shapes[name]) {
+			return nil, fmt.Errorf("tensor %q has shape %v, want %v for the metadata's architecture", name, t.Shape, shapes[name])
 		}
-		data, err := t.Float32s()
+		v, err := t.Float32s()
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
-		want[name] = amortized.Tensor{Shape: w.Shape, Data: data}
+		for i, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("tensor %q: element %d is %v: the weights must be finite (was the model saved after training diverged?)", name, i, x)
+			}
+		}
+		data[name] = v
 	}
 	for _, name := range f.Names() {
-		if _, ok := want[name]; !ok {
+		if _, ok := shapes[name]; !ok {
 			return nil, fmt.Errorf("unexpected tensor %q: the metadata's architecture (hidden = %q) has only %s",
 				name, meta[amortized.MetaHidden], strings.Join(names, ", "))
 		}
 	}
-	switch m := m.(type) {
-	case *amortized.VAE:
-		return amortized.NewVAEFromParams(m.Config, want)
-	case *amortized.AE:
-		return amortized.NewAEFromParams(m.Config, want)
+	// Every parameter is now backed by a tensor of the file: the model is
+	// no larger than the file.
+	params := make(map[string]amortized.Tensor, len(data))
+	for name, v := range data {
+		params[name] = amortized.Tensor{Shape: shapes[name], Data: v}
+	}
+	m, err := newModel(params)
+	if err != nil {
+		return nil, metaError(err)
 	}
 	return m, nil
+}
+
+// paramShapes returns the PyTorch names and shapes of the parameters of an
+// encoder with layer sizes dataDim, hidden…, encOut and a decoder with
+// sizes decIn, hidden reversed…, dataDim (see amortized.Networks.Params).
+func paramShapes(dataDim int, hidden []int, encOut, decIn int) map[string][]int {
+	enc := append(append([]int{dataDim}, hidden...), encOut)
+	dec := []int{decIn}
+	for i := len(hidden) - 1; i >= 0; i-- {
+		dec = append(dec, hidden[i])
+	}
+	dec = append(dec, dataDim)
+	out := make(map[string][]int)
+	for prefix, sizes := range map[string][]int{"encoder": enc, "decoder": dec} {
+		for i := 0; i+1 < len(sizes); i++ {
+			out[fmt.Sprintf("%s.%d.weight", prefix, 2*i)] = []int{sizes[i+1], sizes[i]}
+			out[fmt.Sprintf("%s.%d.bias", prefix, 2*i)] = []int{sizes[i+1]}
+		}
+	}
+	return out
 }
 
 // completeMetadata returns meta with the two keys that a PyTorch-written

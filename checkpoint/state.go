@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/vitool/vitool/amortized"
+	"github.com/vitool/vitool/internal/atomicfile"
 	"github.com/vitool/vitool/safetensors"
 	"github.com/vitool/vitool/vi"
 )
@@ -22,6 +24,10 @@ const (
 	// StateFile holds the training state: optimiser moments, position,
 	// configuration.
 	StateFile = "train_state.safetensors"
+	// PendingStateFile holds, during SaveRun, the new training state until
+	// the model file has been replaced too; LoadRun completes a save that
+	// was cut short between the two files.
+	PendingStateFile = "train_state.pending.safetensors"
 )
 
 // Metadata keys of a training-state file, besides those of
@@ -218,12 +224,22 @@ func (s *TrainState) Restore(tr *amortized.Trainer) error {
 	return nil
 }
 
-// SaveRun writes a run directory: the training state of tr to
-// dir/StateFile, then m to dir/ModelFile with the position in its
-// metadata, each atomically. extra goes into the state file; modelExtra,
-// which may be nil, into the model file.
+// SaveRun writes a run directory as one unit: the training state of tr goes
+// to dir/PendingStateFile, then m to dir/ModelFile with the position in its
+// metadata, and finally PendingStateFile is renamed to StateFile, each step
+// atomic. Whenever the process is killed, the directory holds a consistent
+// pair — ModelFile with StateFile or with PendingStateFile — which LoadRun
+// finds. extra goes into the state file; modelExtra, which may be nil, into
+// the model file. Temporary files left by a save that was killed are
+// removed first.
 func SaveRun(dir string, m Model, tr *amortized.Trainer, extra, modelExtra map[string]string) error {
-	if err := SaveTrainState(filepath.Join(dir, StateFile), tr, extra); err != nil {
+	for _, name := range []string{ModelFile, StateFile, PendingStateFile} {
+		if _, err := atomicfile.CleanStale(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	pending := filepath.Join(dir, PendingStateFile)
+	if err := SaveTrainState(pending, tr, extra); err != nil {
 		return err
 	}
 	meta := maps.Clone(modelExtra)
@@ -233,7 +249,13 @@ func SaveRun(dir string, m Model, tr *amortized.Trainer, extra, modelExtra map[s
 	meta[MetaTrainEpoch] = strconv.Itoa(tr.Epoch())
 	meta[MetaTrainStep] = strconv.Itoa(tr.Step())
 	meta[MetaTrainAdamStep] = strconv.Itoa(tr.Optimizer().Steps())
-	return Save(filepath.Join(dir, ModelFile), m, meta)
+	if err := Save(filepath.Join(dir, ModelFile), m, meta); err != nil {
+		return err
+	}
+	if err := os.Rename(pending, filepath.Join(dir, StateFile)); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // Run is a run directory as LoadRun reads it.
@@ -245,24 +267,44 @@ type Run struct {
 }
 
 // LoadRun reads the model and the training state of a run directory
-// written by SaveRun. It returns an error if either file is missing or
-// invalid, or if they do not come from the same moment of training (a save
-// that was cut short between the two files).
+// written by SaveRun. If a save was cut short, LoadRun completes it: a
+// PendingStateFile from the same moment as the model replaces StateFile,
+// and one from another moment (the model file was not yet replaced) is
+// removed. It returns an error if a file is missing or invalid, or if no
+// state file comes from the same moment of training as the model.
 func LoadRun(dir string) (*Run, error) {
 	m, meta, err := LoadWithMetadata(filepath.Join(dir, ModelFile))
 	if err != nil {
 		return nil, err
 	}
-	s, err := LoadTrainState(filepath.Join(dir, StateFile))
-	if err != nil {
-		return nil, err
-	}
 	pos := func(e, st, a string) string { return fmt.Sprintf("epoch %s, step %s, Adam step %s", e, st, a) }
 	mp := pos(meta[MetaTrainEpoch], meta[MetaTrainStep], meta[MetaTrainAdamStep])
-	sp := pos(strconv.Itoa(s.State.Epoch), strconv.Itoa(s.State.Step), strconv.Itoa(s.State.Adam.Step))
-	if mp != sp {
-		return nil, fmt.Errorf("checkpoint: %s is at %s but %s at %s: the two files are not from the same moment (was a save interrupted?)",
-			filepath.Join(dir, ModelFile), mp, filepath.Join(dir, StateFile), sp)
+	statePos := func(s *TrainState) string {
+		return pos(strconv.Itoa(s.State.Epoch), strconv.Itoa(s.State.Step), strconv.Itoa(s.State.Adam.Step))
+	}
+	statePath, pendingPath := filepath.Join(dir, StateFile), filepath.Join(dir, PendingStateFile)
+	var s *TrainState
+	if _, err := os.Stat(pendingPath); err == nil {
+		if ps, perr := LoadTrainState(pendingPath); perr == nil && statePos(ps) == mp {
+			// The save wrote both files but not the rename.
+			if err := os.Rename(pendingPath, statePath); err != nil {
+				return nil, fmt.Errorf("checkpoint: completing an interrupted save: %w", err)
+			}
+			s = ps
+		} else if err := os.Remove(pendingPath); err != nil {
+			// The save stopped before the model file: the pair on disk
+			// is the previous one.
+			return nil, fmt.Errorf("checkpoint: removing an interrupted save: %w", err)
+		}
+	}
+	if s == nil {
+		if s, err = LoadTrainState(statePath); err != nil {
+			return nil, err
+		}
+	}
+	if sp := statePos(s); mp != sp {
+		return nil, fmt.Errorf("checkpoint: %s is at %s but %s at %s: the two files are not from the same moment (were they copied from different runs?)",
+			filepath.Join(dir, ModelFile), mp, statePath, sp)
 	}
 	sizes := make(map[string]int)
 	for name, t := range m.Params() {

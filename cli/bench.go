@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vitool/vitool/internal/pxstudy"
+	"github.com/vitool/vitool/mc"
 )
 
 type benchFlags struct {
@@ -34,11 +37,13 @@ For each latent dimension d it doubles K until the root-mean-square error of
 log p̂(x) over all data points and replicates is at most --tol nats, and reports
 that K, the ratio between the estimators, and the bias and spread of log p̂(x) at
 a common K. It then times single estimates with large K and reports samples per
-second and the peak heap. The tables are the ones in docs/benchmarks.md.`,
+second and the peak heap. The tables are the ones in docs/benchmarks.md.
+Interrupting (Ctrl-C or SIGTERM) prints the rows completed and exits with
+status 130.`,
 		Example: `  vitool bench-px
   vitool bench-px --dims 2,10 --max-k 65536 --throughput-k 1e6 --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(g, f, stdout, stderr) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), g, f, stdout, stderr) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dims, "dims", "2,10,50", "comma-separated latent dimensions d")
@@ -70,7 +75,7 @@ type ratioJSON struct {
 	LowerBound bool      `json:"lower_bound"`
 }
 
-func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
 	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
@@ -112,6 +117,9 @@ func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
 	case f.workers < 0:
 		return usagef("--workers: %d is negative", f.workers)
 	}
+	if err := benchPlan(f, dims, maxK, equalK, tks).check(); err != nil {
+		return err
+	}
 
 	// The study stops early once the tolerance is met, so its size is unknown:
 	// the bar counts samples without a total.
@@ -120,18 +128,26 @@ func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
 	cfg := pxstudy.Config{
 		LatentDims: dims, DataDim: f.dataDim, NoiseStd: f.noise, Points: f.points, Reps: f.reps,
 		Tol: f.tol, MaxK: maxK, EqualK: equalK, Seed: f.seed, Workers: f.workers, Progress: bar.add,
+		Context: ctx,
 	}
 	log.Info().Ints("dims", dims).Int("data_dim", f.dataDim).Int("max_k", maxK).Msg("efficiency study")
 	rows, err := pxstudy.Run(cfg)
-	if err != nil {
+	stopped := ctx.Err() != nil
+	if err != nil && !stopped {
 		return err
 	}
 	var thr []pxstudy.Throughput
 	for _, d := range dims {
 		for _, method := range pxstudy.Methods {
 			for _, k := range tks {
+				if stopped {
+					break
+				}
 				log.Info().Int("d", d).Str("method", method).Int("k", k).Msg("throughput run")
 				t, err := pxstudy.MeasureThroughput(cfg, d, method, k)
+				if stopped = ctx.Err() != nil; stopped {
+					break
+				}
 				if err != nil {
 					return err
 				}
@@ -140,6 +156,9 @@ func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
 		}
 	}
 	bar.Finish()
+	if stopped {
+		log.Warn().Int("rows_done", len(rows)).Int("throughput_runs_done", len(thr)).Msg("interrupted; printing what is complete")
+	}
 	if f.json {
 		out := benchJSON{Config: cfg, Efficiency: rows, Throughput: thr}
 		for _, d := range dims {
@@ -148,9 +167,48 @@ func runBench(g *globalFlags, f *benchFlags, stdout, stderr io.Writer) error {
 				out.Ratios = append(out.Ratios, ratioJSON{LatentDim: d, Ratio: jsonFloat(r), LowerBound: lb})
 			}
 		}
-		return writeJSON(stdout, out)
+		if err := writeJSON(stdout, out); err != nil {
+			return err
+		}
+		return interruptedIf(stopped)
 	}
-	return writeBenchTables(stdout, cfg, dims, rows, thr)
+	if err := writeBenchTables(stdout, cfg, dims, rows, thr); err != nil {
+		return err
+	}
+	return interruptedIf(stopped)
+}
+
+// interruptedIf returns errInterrupted if stopped.
+func interruptedIf(stopped bool) error {
+	if stopped {
+		return errInterrupted
+	}
+	return nil
+}
+
+// benchPlan returns the memory that bench-px needs: the random models (D×d
+// loadings and the d×d posterior), and the chunk buffers of every worker
+// (the model's means of x for each draw).
+func benchPlan(f *benchFlags, dims []int, maxK, equalK int, tks []int) *memPlan {
+	d := 0
+	for _, v := range dims {
+		d = max(d, v)
+	}
+	k := max(maxK, equalK)
+	for _, t := range tks {
+		k = max(k, t)
+	}
+	workers := f.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	rows := min(k, mc.DefaultChunkSize)
+	p := &memPlan{}
+	p.add(fmt.Sprintf("--data-dim %d with --dims up to %d (the model)", f.dataDim, d), f.dataDim+d, d, 8, 4)
+	p.add(fmt.Sprintf("--data-dim %d (chunk buffers of %d draws on %d workers)", f.dataDim, rows, workers), 3*workers, rows, f.dataDim+d+4, 8)
+	p.add(fmt.Sprintf("--max-k/--throughput-k %d (largest log-weights kept for k̂)", k), tailKept(k), 8)
+	p.add("--points", f.points, f.dataDim, 8, 4)
+	return p
 }
 
 func writeBenchTables(w io.Writer, cfg pxstudy.Config, dims []int, rows []pxstudy.Row, thr []pxstudy.Throughput) error {

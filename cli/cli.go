@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -15,12 +16,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes returned by Run.
+// Exit codes returned by Run; docs/failure-behaviour.md describes them.
 const (
 	ExitOK      = 0 // success
 	ExitFailure = 1 // the command ran but failed
 	ExitUsage   = 2 // bad flags, arguments or input files
+	// ExitCrash reports an internal error (a panic): a bug in vitool,
+	// never a problem with the input. Run prints the panic and its stack.
+	ExitCrash = 3
+	// ExitInterrupted reports that a command stopped on SIGINT or SIGTERM
+	// before it finished, after printing what it had completed; the
+	// training commands and fit, which save a resumable result, exit with
+	// ExitOK instead.
+	ExitInterrupted = 130
 )
+
+// errInterrupted is returned by commands that stop on a signal with their
+// work incomplete; Run maps it to ExitInterrupted.
+var errInterrupted = errors.New("interrupted")
 
 // UsageError reports bad user input: a flag value, an argument or an input
 // file. Run maps it to ExitUsage.
@@ -51,6 +64,12 @@ func Main() {
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal the command winds down; a second one
+		// kills the process at once, as without a handler.
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -59,7 +78,16 @@ func Main() {
 // Run executes the vitool command line args (without the program name),
 // writing results to stdout and diagnostics (logs, progress, errors) to stderr,
 // and returns the exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+//
+// A panic inside a command is a bug: Run recovers it, prints it with its
+// stack and a request to report it, and returns ExitCrash, so that a crash
+// never looks like a usage error.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = crashed(stderr, r, debug.Stack())
+		}
+	}()
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -68,10 +96,41 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", programName, err)
 	var ue *UsageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.Is(err, errInterrupted):
+		return ExitInterrupted
 	}
 	return ExitFailure
+}
+
+// crashed reports the panic value r with its stack and returns ExitCrash.
+func crashed(stderr io.Writer, r any, stack []byte) int {
+	fmt.Fprintf(stderr, "%s: internal error: %v\n\n%s\n", programName, r, stack)
+	fmt.Fprintf(stderr, "%s: this is a bug in %s, not a problem with your input; please report it with the command line and the message above (exit status %d)\n",
+		programName, programName, ExitCrash)
+	return ExitCrash
+}
+
+// usageArgs wraps the argument check of cmd and of its subcommands so that
+// unexpected positional arguments are usage errors (exit status 2).
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				var ue *UsageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return &UsageError{Err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // globalFlags are the flags every command shares.
@@ -114,6 +173,7 @@ trains amortised variational models.`,
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	usageArgs(root)
 	return root
 }
 

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/mc"
@@ -69,7 +72,12 @@ cli.RegisterModel), the proposal is the model's guide, --params names the
 parameters fitted by the fit command, and the data default to the model's own.
 With a VAE checkpoint, the proposal is the encoder's q(z|x) and the data are
 test images (binarised once with a fixed seed for a Bernoulli likelihood, the
-same binarisation train-vae uses for its test score).`,
+same binarisation train-vae uses for its test score).
+
+Interrupting (Ctrl-C or SIGTERM) stops within a chunk of samples, prints the
+rows completed and exits with status 130. Exit statuses, limits on sizes and
+the memory budget (VITOOL_MAX_MEMORY) are described in
+docs/failure-behaviour.md.`,
 		Example: `  vitool estimate-px
   vitool estimate-px --k 1,100,10000 --method prior,is --proposal exact
   vitool estimate-px --model model.json --data points.csv --json
@@ -80,7 +88,7 @@ same binarisation train-vae uses for its test score).`,
 			if _, ok := registeredModel(f.model); ok && !cmd.Flags().Changed("k") {
 				f.k = registeredKs
 			}
-			return runEstimate(g, f, stdout, stderr)
+			return runEstimate(cmd.Context(), g, f, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
@@ -119,7 +127,7 @@ func (r *estimateRow) errVsExact() float64 {
 	return r.avg.LogPX - mean(r.exact)
 }
 
-func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) error {
+func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) error {
 	log, show, err := g.outputs(stderr)
 	if err != nil {
 		return err
@@ -146,6 +154,12 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 	}
 	if ext := strings.ToLower(filepath.Ext(f.plot)); f.plot != "" && ext != ".png" && ext != ".svg" && ext != ".pdf" {
 		return usagef("--plot: %s: unsupported format %q (want .png, .svg or .pdf)", f.plot, ext)
+	}
+	if err := checkDraws(ks, methods, f.reps); err != nil {
+		return err
+	}
+	if err := prepareOutput("--plot", f.plot, f.model, f.data, f.params); err != nil {
+		return err
 	}
 
 	in, err := loadEstimateInput(f, log)
@@ -179,6 +193,9 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if err := estimatePlan(in, ks, methods, f.reps, workers).check(); err != nil {
+		return err
+	}
 	var total int64
 	for _, meth := range methods {
 		for _, k := range ks {
@@ -193,6 +210,8 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 	defer bar.Finish()
 
 	var rows []*estimateRow
+	stopped := false
+rows:
 	for _, meth := range methods {
 		for _, k := range ks {
 			row := &estimateRow{method: meth, k: k, exact: exact}
@@ -208,6 +227,7 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 					Seed:     mc.DeriveSeed(f.seed, methodIDs[meth], uint64(k), uint64(i)),
 					Workers:  w,
 					Progress: bar.add,
+					Context:  ctx,
 				}
 				mx, qx := m, dist.Distribution(nil)
 				switch {
@@ -225,6 +245,11 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 				}
 				return est, nil
 			})
+			if ctx.Err() != nil {
+				// Interrupted: the rows completed are reported.
+				stopped = true
+				break rows
+			}
 			if err != nil {
 				return err
 			}
@@ -238,16 +263,109 @@ func runEstimate(g *globalFlags, f *estimateFlags, stdout, stderr io.Writer) err
 		}
 	}
 	bar.Finish()
-	if f.plot != "" {
+	if stopped {
+		log.Warn().Int("rows_done", len(rows)).Int("rows", len(methods)*len(ks)).Msg("interrupted; printing the rows completed")
+	}
+	// The results go out first: a failure to draw the plot loses nothing.
+	var err2 error
+	if f.json {
+		err2 = writeEstimateJSON(stdout, in, f.seed, exact, rows)
+	} else {
+		err2 = writeEstimateTable(stdout, in, exact, rows)
+	}
+	if err2 != nil {
+		return err2
+	}
+	if f.plot != "" && len(rows) > 0 {
 		if err := writeEstimatePlot(f.plot, in, exact, rows); err != nil {
-			return err
+			return fmt.Errorf("--plot: %w (the results above are complete)", err)
 		}
 		log.Info().Str("file", f.plot).Msg("wrote plot")
 	}
-	if f.json {
-		return writeEstimateJSON(stdout, in, f.seed, exact, rows)
+	if stopped {
+		return errInterrupted
 	}
-	return writeEstimateTable(stdout, in, exact, rows)
+	return nonFinite(rows)
+}
+
+// nonFinite returns an error listing the rows whose estimate is NaN or
+// infinite: the table shows them, but such a result must not pass as a
+// success.
+func nonFinite(rows []*estimateRow) error {
+	var bad []string
+	for _, r := range rows {
+		if v := r.avg.LogPX; math.IsNaN(v) || math.IsInf(v, 0) {
+			bad = append(bad, fmt.Sprintf("%s at K=%d is %v", r.method, r.k, v))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d estimate(s) are not finite (%s): the model gives the data zero likelihood in float64; check the data's scale against the model, or the model's parameters", len(bad), strings.Join(bad, "; "))
+}
+
+// checkDraws refuses sample counts whose draws per data point, K times the
+// replicates for iwae, exceed maxDraws.
+func checkDraws(ks []int, methods []string, reps int) error {
+	for _, k := range ks {
+		for _, m := range methods {
+			n := float64(k)
+			if m == "iwae" {
+				n *= float64(reps)
+			}
+			if n > maxDraws {
+				if m == "iwae" {
+					return usagef("--k %d with --reps %d: %.3g draws per data point, more than the limit of %g", k, reps, n, float64(maxDraws))
+				}
+				return usagef("--k: %d draws per data point, more than the limit of %g", k, float64(maxDraws))
+			}
+		}
+	}
+	return nil
+}
+
+// estimatePlan returns the memory that estimating log p(x) for the rows
+// needs: the data points, and, for the largest row, the chunk buffers of
+// every worker (draws, log-weights and the model's per-draw scratch) and
+// the largest weights kept for the Pareto k̂ by every estimate running at
+// once.
+func estimatePlan(in *estimateInput, ks []int, methods []string, reps, workers int) *memPlan {
+	d, D := in.model.LatentDim(), in.model.DataDim()
+	width := d + D + 4 // per draw: z, the model's mean of x, log-weights
+	if vae, ok := in.model.(*amortized.VAE); ok {
+		for _, h := range vae.Config.Hidden {
+			width += h
+		}
+	}
+	concurrent := max(1, min(workers, len(in.points))) // estimates at once
+	p := &memPlan{}
+	p.add("--data", len(in.points), D, 8)
+	var rows, top, topK int
+	for _, k := range ks {
+		for _, m := range methods {
+			n := k
+			if m == "iwae" {
+				n = int(min(float64(k)*float64(reps), math.MaxInt32))
+			} else if m != "elbo-kl" {
+				if t := tailKept(k); t > top {
+					top, topK = t, k
+				}
+			}
+			rows = max(rows, min(n, mc.DefaultChunkSize))
+		}
+	}
+	p.add(fmt.Sprintf("--workers %d (chunk buffers of %d draws × %d values)", workers, rows, width), 3*workers, rows, width, 8)
+	if top > 0 {
+		p.add(fmt.Sprintf("--k %d (its %d largest log-weights, kept for k̂)", topK, top), concurrent, top, 8)
+	}
+	return p
+}
+
+// tailKept returns how many of K log-weights an estimate keeps for the
+// Pareto k̂ (mc keeps min(0.2K, 3√K) + 1).
+func tailKept(k int) int {
+	f := float64(k)
+	return int(math.Ceil(math.Min(0.2*f, 3*math.Sqrt(f)))) + 1
 }
 
 func logRow(log zerolog.Logger, r *estimateRow) {
@@ -279,11 +397,25 @@ func estimatePoints(xs [][]float64, workers int, estimate func(i int, x []float6
 	}
 	errs := make([]error, len(xs))
 	next := make(chan int)
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		pval  any
+		stack []byte
+	)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic is re-raised on the calling goroutine, where Run
+			// reports it as a crash, instead of killing the process.
+			defer func() {
+				if r := recover(); r != nil {
+					once.Do(func() { pval, stack = r, debug.Stack() })
+					for range next {
+					}
+				}
+			}()
 			for i := range next {
 				out[i], errs[i] = estimate(i, xs[i], 1)
 			}
@@ -294,6 +426,9 @@ func estimatePoints(xs [][]float64, workers int, estimate func(i int, x []float6
 	}
 	close(next)
 	wg.Wait()
+	if stack != nil {
+		panic(fmt.Sprintf("%v\n\n(on a worker goroutine:)\n%s", pval, stack))
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err // the first failing point, in point order

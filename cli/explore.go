@@ -155,7 +155,7 @@ func runExplore(ctx context.Context, g *globalFlags, f *exploreFlags, stdout, st
 	if spec == "" && trainedOn != "" {
 		spec, flag = trainedOn, "--model"
 	}
-	sp, err := openData(flag, spec)
+	sp, err := openData(flag, spec, 0)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -154,6 +155,9 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 	if _, err := os.Stat(f.out); err == nil && !f.force {
 		return usagef("--out: %s exists; pass --force to overwrite it, or choose another file", f.out)
 	}
+	if err := prepareOutput("--out", f.out, f.data, f.params); err != nil {
+		return err
+	}
 	obj, err := f.objective()
 	if err != nil {
 		return err
@@ -174,6 +178,15 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 	}
 	r, err := loadRegistered(reg, f.params, f.data, false, f.n, log)
 	if err != nil {
+		return err
+	}
+	batch := f.batch
+	if batch == 0 || batch > len(r.points) {
+		batch = len(r.points)
+	}
+	plan := &memPlan{}
+	plan.add(fmt.Sprintf("--k %d with --batch %d (particles traced per step)", f.k, batch), f.k, batch, 64*(len(r.points[0])+4))
+	if err := plan.check(); err != nil {
 		return err
 	}
 	log.Info().Str("model", reg.Name).Str("data", r.dataName).Int("points", len(r.points)).
@@ -213,7 +226,12 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 		return fmt.Errorf("fitting model %q: %w (no parameters written)", reg.Name, err)
 	}
 	if err := r.store.Save(f.out); err != nil {
-		return fmt.Errorf("--out: %w", err)
+		// Keep the fit: try the temporary folder before giving up.
+		spare := filepath.Join(os.TempDir(), fmt.Sprintf("vitool-fit-%d.safetensors", os.Getpid()))
+		if serr := r.store.Save(spare); serr == nil {
+			return fmt.Errorf("--out: %w; the fitted parameters were saved to %s instead", err, spare)
+		}
+		return fmt.Errorf("--out: %w (the fitted parameters could not be saved)", err)
 	}
 	tail := res.Curve[max(0, len(res.Curve)-curveTail):]
 	var sum float64

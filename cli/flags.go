@@ -18,23 +18,24 @@ func parseCounts(flag, s string) ([]int, error) {
 		}
 		v, err := parseCount(f)
 		if err != nil {
-			return nil, usagef("%s: %q is not a positive integer (want e.g. 1,10,1e3)", flag, f)
+			return nil, usagef("%s: %q is not a positive integer of at most 1e15 (want e.g. 1,10,1e3)", flag, f)
 		}
 		out = append(out, v)
 	}
 	return out, nil
 }
 
-// parseCount parses one positive integer, written plainly or as 1e6.
+// parseCount parses one positive integer, written plainly or as 1e6, of at
+// most maxDraws.
 func parseCount(s string) (int, error) {
 	if v, err := strconv.Atoi(s); err == nil {
-		if v < 1 {
+		if v < 1 || v > maxDraws {
 			return 0, fmt.Errorf("not positive")
 		}
 		return v, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 1 || f > 1e15 || f != math.Trunc(f) {
+	if err != nil || f < 1 || f > maxDraws || f != math.Trunc(f) {
 		return 0, fmt.Errorf("not a positive integer")
 	}
 	return int(f), nil

@@ -159,7 +159,7 @@ func genShape(shapeFlag string, d int, ds *dataset.Dataset) (figure.Shape, error
 // data set (split "test" or "train"; the other one when it is missing).
 // The default "" is the embedded MNIST subset.
 func genData(spec, split string, d int, modelPath string) (*dataset.Dataset, error) {
-	sp, err := openData("--data", spec)
+	sp, err := openData("--data", spec, 0)
 	if err != nil {
 		return nil, err
 	}

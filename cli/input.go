@@ -65,7 +65,11 @@ func loadEstimateInput(f *estimateFlags, log zerolog.Logger) (*estimateInput, er
 	var ds *dataset.Dataset
 	switch {
 	case f.data != "" || in.isImageModel():
-		sp, err := openData("--data", f.data)
+		want := f.n
+		if want == 0 && in.isImageModel() {
+			want = defaultImages
+		}
+		sp, err := openData("--data", f.data, want)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +98,9 @@ func loadEstimateInput(f *estimateFlags, log zerolog.Logger) (*estimateInput, er
 		return nil, usagef("--data: %s has %d values per point, but the model's data dimension is %d", in.dataName, ds.D, in.model.DataDim())
 	}
 	n := ds.N
+	if f.n > ds.N {
+		fewerPoints(log, "--n", f.n, in.dataName, ds.N)
+	}
 	if f.n > 0 {
 		n = min(f.n, ds.N)
 	} else if in.isImageModel() {
@@ -226,6 +233,11 @@ func (in *estimateInput) simulate(f *estimateFlags) error {
 	n := f.n
 	if n == 0 {
 		n = defaultSimulated
+	}
+	plan := &memPlan{}
+	plan.add(fmt.Sprintf("--n %d (points drawn from the model)", n), n, in.model.DataDim(), 8, 3)
+	if err := plan.check(); err != nil {
+		return err
 	}
 	x := mat.NewDense(n, in.model.DataDim(), nil)
 	sim.SampleData(x, rand.New(rand.NewPCG(mc.DeriveSeed(f.seed, 0xda7a), 0)))

@@ -168,7 +168,7 @@ func TestRegisteredBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"fit", "--out", out}, "--model is required"},
-		{[]string{"fit", "--model", "nope", "--out", out}, `no model "nope" is registered (registered: shift`},
+		{[]string{"fit", "--model", "nope", "--out", out}, `no model "nope" is registered (registered: boom, shift`},
 		{[]string{"fit", "--model", "shift"}, "--out is required"},
 		{[]string{"fit", "--model", "shift", "--out", existing}, "exists; pass --force"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--bound", "kl"}, `--bound: unknown value "kl"`},

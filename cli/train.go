@@ -391,8 +391,14 @@ func runTrain(ctx context.Context, g *globalFlags, f *trainFlags, fl *pflag.Flag
 	if saved != nil && r.hash != saved.State.Extra[extraDataHash] {
 		return usagef("--data: the training data (%s, %d points) differ from those the run in %s was trained on", r.train.Name, r.train.N, f.out)
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	if err := trainPlan(s, r.train.N, r.train.D).check(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o777); err != nil {
 		return usagef("--out: %v", err)
+	}
+	if err := cleanStaleOutputs(f.out); err != nil {
+		return err
 	}
 	if err := r.buildModel(saved); err != nil {
 		return err

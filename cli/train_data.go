@@ -38,15 +38,25 @@ func newInitRand(seed uint64) *rand.Rand {
 // training data.
 func (r *trainRun) loadData() error {
 	s := r.s
-	sp, err := openData("--data", s.data)
+	// Read only the points used: --train-n of the training split, and as
+	// many of the test split (at least --test-n).
+	want := 0
+	if s.trainN > 0 {
+		want = max(s.trainN, s.testN)
+	}
+	sp, err := openData("--data", s.data, want)
 	if err != nil {
 		return err
 	}
 	train, test := sp.Train, sp.Test
 	if s.testData != "" {
-		var err error
-		if test, err = dataset.Load(s.testData); err != nil {
-			return usagef("--test-data: %v", err)
+		tsp, err := openData("--test-data", s.testData, s.testN)
+		if err != nil {
+			return err
+		}
+		test = tsp.Test
+		if test == nil {
+			test = tsp.Train
 		}
 	}
 	if train.N == 0 {
@@ -55,8 +65,11 @@ func (r *trainRun) loadData() error {
 	if test != nil && test.D != train.D {
 		return usagef("--test-data: %s has %d values per point, but the training data %s have %d", test.Name, test.D, train.Name, train.D)
 	}
+	if s.trainN > train.N {
+		fewerPoints(r.log, "--train-n", s.trainN, train.Name, train.N)
+	}
 	if s.trainN > 0 {
-		train = train.Head(s.trainN)
+		train = train.Head(min(s.trainN, train.N))
 	}
 	if test != nil {
 		test = test.Head(s.testN)

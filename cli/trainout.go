@@ -111,7 +111,7 @@ func csvFloat(v float64) string {
 
 // writeCurveCSV writes the learning curve as CSV, atomically.
 func writeCurveCSV(path, kind string, rows []curveRow) error {
-	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
+	return atomicfile.WriteFile(path, 0o666, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(curveHeader(kind)); err != nil {
 			return err

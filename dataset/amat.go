@@ -15,7 +15,10 @@ const maxLine = 64 << 20
 // values are taken to be 28×28 images, as in Larochelle & Murray's
 // fixed-binarised MNIST. name is used in error messages and as the data
 // set's Name.
-func DecodeAMAT(r io.Reader, name string) (*Dataset, error) {
+func DecodeAMAT(r io.Reader, name string) (*Dataset, error) { return decodeAMAT(r, name, Limits{}) }
+
+// decodeAMAT is DecodeAMAT within lim.
+func decodeAMAT(r io.Reader, name string, lim Limits) (*Dataset, error) {
 	br, err := input(r, name)
 	if err != nil {
 		return nil, err
@@ -28,7 +31,8 @@ func DecodeAMAT(r io.Reader, name string) (*Dataset, error) {
 		firstLine int
 		line      int
 	)
-	for sc.Scan() {
+	maxValues, _ := lim.maxValues()
+	for (lim.MaxPoints <= 0 || n < lim.MaxPoints) && sc.Scan() {
 		line++
 		text := sc.Bytes()
 		col := 0
@@ -66,8 +70,8 @@ func DecodeAMAT(r io.Reader, name string) (*Dataset, error) {
 			return nil, atLine(name, line, 0, "%d values, want %d (as on line %d)", col, d, firstLine)
 		}
 		n++
-		if len(bits) > maxElements {
-			return nil, atLine(name, line, 0, "more than the limit of %d values", maxElements)
+		if int64(len(bits)) > maxValues {
+			return nil, lim.check(name, int64(len(bits)))
 		}
 	}
 	if err := sc.Err(); err != nil {

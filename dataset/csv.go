@@ -16,7 +16,10 @@ import (
 // values are ignored and a leading UTF-8 byte order mark is dropped. Every
 // value must be finite and within the range of float32. name is used in
 // error messages and as the data set's Name.
-func DecodeCSV(r io.Reader, name string) (*Dataset, error) {
+func DecodeCSV(r io.Reader, name string) (*Dataset, error) { return decodeCSV(r, name, Limits{}) }
+
+// decodeCSV is DecodeCSV within lim.
+func decodeCSV(r io.Reader, name string, lim Limits) (*Dataset, error) {
 	br, err := input(r, name)
 	if err != nil {
 		return nil, err
@@ -36,7 +39,8 @@ func DecodeCSV(r io.Reader, name string) (*Dataset, error) {
 		firstLine int
 		header    bool
 	)
-	for first := true; ; first = false {
+	maxValues, _ := lim.maxValues()
+	for first := true; lim.MaxPoints <= 0 || n < lim.MaxPoints; first = false {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -65,8 +69,8 @@ func DecodeCSV(r io.Reader, name string) (*Dataset, error) {
 			}
 			return nil, atLine(name, line, 0, "%d columns, want %d (as in the %s on line %d)", len(rec), d, what, firstLine)
 		}
-		if len(x)+d > maxElements {
-			return nil, atLine(name, line, 0, "more than the limit of %d values", maxElements)
+		if int64(len(x)+d) > maxValues {
+			return nil, lim.check(name, int64(len(x)+d))
 		}
 		for j, f := range rec {
 			f = strings.TrimSpace(f)

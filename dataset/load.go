@@ -62,11 +62,16 @@ func decodeFile[T any](f files, name string, decode func(io.Reader, string) (T, 
 // train-labels-idx1-ubyte, and likewise for any name containing
 // "images-idx3". It is an error if the labels file does not hold one label
 // per image.
-func ReadIDX(path string) (*Dataset, error) { return readIDX(osFiles, path) }
+func ReadIDX(path string) (*Dataset, error) { return readIDX(osFiles, path, Limits{}) }
 
 // ReadIDXLabels reads the IDX labels file at path, as DecodeIDXLabels does.
 func ReadIDXLabels(path string) ([]int, error) {
 	return decodeFile(osFiles, path, DecodeIDXLabels)
+}
+
+// limitedDecoder returns decode with the limits lim bound in.
+func limitedDecoder[T any](decode func(io.Reader, string, Limits) (T, error), lim Limits) func(io.Reader, string) (T, error) {
+	return func(r io.Reader, name string) (T, error) { return decode(r, name, lim) }
 }
 
 // ReadAMAT reads the .amat file at path, as DecodeAMAT does.
@@ -79,22 +84,32 @@ func ReadCSV(path string) (*Dataset, error) { return decodeFile(osFiles, path, D
 func ReadNPY(path string) (*Dataset, error) { return decodeFile(osFiles, path, DecodeNPY) }
 
 // readIDX reads an images file and the labels beside it.
-func readIDX(f files, name string) (*Dataset, error) {
-	ds, err := decodeFile(f, name, DecodeIDXImages)
+func readIDX(f files, name string, lim Limits) (*Dataset, error) {
+	var total int64 // the images the file declares
+	ds, err := decodeFile(f, name, func(r io.Reader, name string) (*Dataset, error) {
+		ds, n, err := decodeIDXImages(r, name, lim)
+		total = n
+		return ds, err
+	})
 	if err != nil {
 		return nil, err
 	}
 	for _, lname := range labelsFiles(f.base(name)) {
 		lpath := f.join(f.dir(name), lname)
-		labels, err := decodeFile(f, lpath, DecodeIDXLabels)
+		var declared int64
+		labels, err := decodeFile(f, lpath, func(r io.Reader, name string) ([]int, error) {
+			labels, n, err := decodeIDXLabels(r, name, Limits{MaxPoints: ds.N})
+			declared = n
+			return labels, err
+		})
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if len(labels) != ds.N {
-			return nil, whole(lpath, "%d labels, but %s has %d images", len(labels), name, ds.N)
+		if declared != total {
+			return nil, whole(lpath, "%d labels, but %s has %d images", declared, name, total)
 		}
 		ds.Labels = labels
 		break
@@ -119,13 +134,13 @@ func labelsFiles(base string) []string {
 // their magic numbers, .amat and CSV (.csv or .txt) by the name, all
 // optionally gzip-compressed (a .gz suffix is ignored). An IDX images file
 // gets its labels from beside it, as with ReadIDX.
-func Load(path string) (*Dataset, error) { return load(osFiles, path) }
+func Load(path string) (*Dataset, error) { return load(osFiles, path, Limits{}) }
 
 // LoadFS is Load for a file in fsys.
-func LoadFS(fsys fs.FS, name string) (*Dataset, error) { return load(fsFiles(fsys), name) }
+func LoadFS(fsys fs.FS, name string) (*Dataset, error) { return load(fsFiles(fsys), name, Limits{}) }
 
 // load recognises the format of name and decodes it.
-func load(f files, name string) (*Dataset, error) {
+func load(f files, name string, lim Limits) (*Dataset, error) {
 	if fi, err := f.stat(name); err != nil {
 		return nil, err
 	} else if fi.IsDir() {
@@ -148,19 +163,19 @@ func load(f files, name string) (*Dataset, error) {
 	ext := strings.ToLower(path.Ext(strings.TrimSuffix(f.base(name), ".gz")))
 	switch {
 	case strings.HasPrefix(string(head), npyMagic):
-		return decodeFile(f, name, DecodeNPY)
+		return decodeFile(f, name, limitedDecoder(decodeNPY, lim))
 	case len(head) >= 4 && string(head[:4]) == "\x00\x00\x08\x03":
-		return readIDX(f, name)
+		return readIDX(f, name, lim)
 	case len(head) >= 4 && string(head[:4]) == "\x00\x00\x08\x01":
 		return nil, atOffset(name, 0, "an IDX labels file (magic 0x00000801); give the images file, and its labels are read from beside it")
 	case ext == ".amat":
-		return decodeFile(f, name, DecodeAMAT)
+		return decodeFile(f, name, limitedDecoder(decodeAMAT, lim))
 	case ext == ".csv" || ext == ".txt":
-		return decodeFile(f, name, DecodeCSV)
+		return decodeFile(f, name, limitedDecoder(decodeCSV, lim))
 	case ext == ".npy":
-		return decodeFile(f, name, DecodeNPY)
+		return decodeFile(f, name, limitedDecoder(decodeNPY, lim))
 	case strings.Contains(f.base(name), "idx3"):
-		return readIDX(f, name)
+		return readIDX(f, name, lim)
 	}
 	return nil, whole(name, "unknown format: want an IDX images file or an NPY file (recognised by content), or a .amat, .csv or .txt file")
 }
@@ -173,12 +188,12 @@ func load(f files, name string) (*Dataset, error) {
 //     (.gz) or not. Valid is nil.
 //   - Binarised MNIST: NAME_train.amat, NAME_test.amat and optionally
 //     NAME_valid.amat, for one NAME, gzip-compressed (.gz) or not.
-func LoadDir(dir string) (*Splits, error) { return loadDir(osFiles, dir) }
+func LoadDir(dir string) (*Splits, error) { return loadDir(osFiles, dir, Limits{}) }
 
 // LoadDirFS is LoadDir for a folder in fsys.
-func LoadDirFS(fsys fs.FS, dir string) (*Splits, error) { return loadDir(fsFiles(fsys), dir) }
+func LoadDirFS(fsys fs.FS, dir string) (*Splits, error) { return loadDir(fsFiles(fsys), dir, Limits{}) }
 
-func loadDir(f files, dir string) (*Splits, error) {
+func loadDir(f files, dir string, lim Limits) (*Splits, error) {
 	entries, err := f.readDir(dir)
 	if err != nil {
 		return nil, err
@@ -204,10 +219,10 @@ func loadDir(f files, dir string) (*Splits, error) {
 			return nil, fmt.Errorf("%s: MNIST layout with %s but no t10k-images-idx3-ubyte[.gz]", dir, train)
 		}
 		s := &Splits{}
-		if s.Train, err = readIDX(f, f.join(dir, train)); err != nil {
+		if s.Train, err = readIDX(f, f.join(dir, train), lim); err != nil {
 			return nil, err
 		}
-		if s.Test, err = readIDX(f, f.join(dir, test)); err != nil {
+		if s.Test, err = readIDX(f, f.join(dir, test), lim); err != nil {
 			return nil, err
 		}
 		return s, nil
@@ -231,14 +246,15 @@ func loadDir(f files, dir string) (*Splits, error) {
 		return nil, fmt.Errorf("%s: binarised MNIST layout with %s_train.amat but no %s_test.amat", dir, p, p)
 	}
 	s := &Splits{}
-	if s.Train, err = decodeFile(f, f.join(dir, find(p+"_train.amat")), DecodeAMAT); err != nil {
+	amat := limitedDecoder(decodeAMAT, lim)
+	if s.Train, err = decodeFile(f, f.join(dir, find(p+"_train.amat")), amat); err != nil {
 		return nil, err
 	}
-	if s.Test, err = decodeFile(f, f.join(dir, test), DecodeAMAT); err != nil {
+	if s.Test, err = decodeFile(f, f.join(dir, test), amat); err != nil {
 		return nil, err
 	}
 	if valid := find(p + "_valid.amat"); valid != "" {
-		if s.Valid, err = decodeFile(f, f.join(dir, valid), DecodeAMAT); err != nil {
+		if s.Valid, err = decodeFile(f, f.join(dir, valid), amat); err != nil {
 			return nil, err
 		}
 	}

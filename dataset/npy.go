@@ -24,10 +24,15 @@ const npyDtypes = "|b1, |i1, |u1, <i2, <u2, <i4, <u4, <i8, <u8, <f4, <f8, or > f
 // dtype of either byte order. A 1-D array of length n is n points of
 // dimension 1; a 2-D array n×d is n points of dimension d; a 3-D array
 // n×r×c is n images of r×c. Unsigned bytes (|u1) are taken to be pixel
-// intensities and scaled to [0, 1] by 1/255, as IDX files are; other values
-// are kept as they are, and must be finite and within the range of
-// float32. name is used in error messages and as the data set's Name.
-func DecodeNPY(r io.Reader, name string) (*Dataset, error) {
+// intensities and scaled to [0, 1] by 1/255, as IDX files are, unless every
+// byte is 0 or 1: such an array holds binarised data, which are kept as
+// they are (and marked Binary). Other values are kept as they are, and must
+// be finite and within the range of float32. name is used in error
+// messages and as the data set's Name.
+func DecodeNPY(r io.Reader, name string) (*Dataset, error) { return decodeNPY(r, name, Limits{}) }
+
+// decodeNPY is DecodeNPY within lim.
+func decodeNPY(r io.Reader, name string, lim Limits) (*Dataset, error) {
 	br, err := input(r, name)
 	if err != nil {
 		return nil, err
@@ -103,6 +108,14 @@ func DecodeNPY(r io.Reader, name string) (*Dataset, error) {
 		return nil, atOffset(name, hstart, "shape %s: points of dimension 0, want at least 1", h.shapeString())
 	}
 	dstart := hstart + hlen
+	partial := lim.limited(n)
+	if partial {
+		n = lim.points(n)
+		count = n * d
+	}
+	if err := lim.check(name, count); err != nil {
+		return nil, err
+	}
 	raw, err := readN(br, count*int64(dt.size))
 	if err != nil {
 		if err := readError(name, err); err != nil {
@@ -110,11 +123,20 @@ func DecodeNPY(r io.Reader, name string) (*Dataset, error) {
 		}
 		return nil, atOffset(name, dstart, "truncated: shape %s of %s needs %d data bytes, found %d", h.shapeString(), h.descr, count*int64(dt.size), len(raw))
 	}
-	var extra [1]byte
-	if k, err := io.ReadFull(br, extra[:]); k > 0 {
-		return nil, atOffset(name, dstart+count*int64(dt.size), "unexpected bytes after the %d data bytes of shape %s", count*int64(dt.size), h.shapeString())
-	} else if err := readError(name, err); err != nil {
-		return nil, err
+	if !partial {
+		var extra [1]byte
+		if k, err := io.ReadFull(br, extra[:]); k > 0 {
+			return nil, atOffset(name, dstart+count*int64(dt.size), "unexpected bytes after the %d data bytes of shape %s", count*int64(dt.size), h.shapeString())
+		} else if err := readError(name, err); err != nil {
+			return nil, err
+		}
+	}
+	if dt.kind == 'u' && dt.size == 1 {
+		ds := newDataset(name, int(n), int(d), pixels(raw))
+		if len(h.shape) == 3 {
+			ds.Rows, ds.Cols = int(h.shape[1]), int(h.shape[2])
+		}
+		return ds, nil
 	}
 	x := make([]float32, count)
 	for i := range x {
@@ -179,7 +201,8 @@ func parseDtype(s string) (npyDtype, bool) {
 	return npyDtype{}, false
 }
 
-// value decodes one element; unsigned bytes are scaled by 1/255.
+// value decodes one element; unsigned bytes are scaled by 1/255 (DecodeNPY
+// converts whole byte arrays with pixels instead).
 func (dt npyDtype) value(b []byte) float64 {
 	var order binary.ByteOrder = binary.LittleEndian
 	if dt.big {

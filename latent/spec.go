@@ -255,11 +255,94 @@ func (s linearGaussianSpec) model() (LinearGaussian, error) {
 	if sd := *s.NoiseStd; !(sd > 0) || math.IsInf(sd, 1) {
 		return LinearGaussian{}, fmt.Errorf("noise_std is %v, want a positive finite number", sd)
 	}
+	if _, d := w.Dims(); d > MaxSpecLatentDim {
+		return LinearGaussian{}, fmt.Errorf("the loading matrix W has %d columns (latent dimensions), more than the limit of %d", d, MaxSpecLatentDim)
+	}
 	m := LinearGaussian{W: w, B: append([]float64(nil), s.B...), NoiseStd: *s.NoiseStd}
 	if err := m.Validate(); err != nil {
 		return LinearGaussian{}, err
 	}
+	if err := linearGaussianNumerics(m); err != nil {
+		return LinearGaussian{}, err
+	}
 	return m, nil
+}
+
+// MaxSpecLatentDim bounds the latent dimension d of a linear-Gaussian spec:
+// its exact posterior and evidence factorise a d×d matrix.
+const MaxSpecLatentDim = 10000
+
+// Numeric bounds of a spec: squares of standard deviations and of scaled
+// deviations must stay well inside the float64 range, and the posterior
+// precision must be well-conditioned enough to factorise.
+const (
+	minStd  = 1e-150
+	maxStd  = 1e150
+	maxCond = 1e13
+)
+
+// linearGaussianNumerics checks that the log densities of m can be computed
+// in float64: noise_std² and 1/noise_std² are finite and non-zero, the
+// posterior precision I + WᵀW/noise_std² is finite and positive definite
+// with a condition number below maxCond, and log p(x) at x = b is finite.
+// Its messages name the spec field to change.
+func linearGaussianNumerics(m LinearGaussian) error {
+	sd := m.NoiseStd
+	if sd < minStd || sd > maxStd {
+		return fmt.Errorf("noise_std is %v: too extreme to compute with (want a value between %g and %g)", sd, minStd, maxStd)
+	}
+	_, d := m.W.Dims()
+	lambda := mat.NewSymDense(d, nil)
+	lambda.SymOuterK(1/(sd*sd), m.W.T())
+	for i := 0; i < d; i++ {
+		lambda.SetSym(i, i, lambda.At(i, i)+1)
+		for j := 0; j <= i; j++ {
+			if v := lambda.At(i, j); math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Errorf("the entries of W are too large for noise_std = %v: the posterior precision I + WᵀW/noise_std² overflows at [%d][%d] (scale W or noise_std down)", sd, i, j)
+			}
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(lambda) {
+		return fmt.Errorf("the posterior precision I + WᵀW/noise_std² is not positive definite in float64 (W or noise_std = %v is too extreme)", sd)
+	}
+	if c := chol.Cond(); !(c <= maxCond) {
+		return fmt.Errorf("the posterior precision I + WᵀW/noise_std² has condition number %.3g, more than %g: noise_std = %v is too small for the scale of W to compute log p(x) reliably", c, maxCond, sd)
+	}
+	if v := m.LogEvidence(m.B); math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("log p(x) at x = b is %v: W or noise_std = %v is too extreme to compute with", v, sd)
+	}
+	return nil
+}
+
+// mixtureNumerics checks that the log densities of m can be computed in
+// float64 wherever its components put their mass: every std lies within
+// [minStd, maxStd], and the spread of the means along each axis, divided
+// by any std along it, stays below maxStd, so that no squared deviation
+// overflows.
+func mixtureNumerics(m GaussianMixture) error {
+	K, D := m.Means.Dims()
+	for j := 0; j < D; j++ {
+		lo, hi := m.Means.At(0, j), m.Means.At(0, j)
+		for k := 1; k < K; k++ {
+			lo, hi = min(lo, m.Means.At(k, j)), max(hi, m.Means.At(k, j))
+		}
+		for k := 0; k < K; k++ {
+			sd := m.Stds.At(k, j)
+			if sd < minStd || sd > maxStd {
+				return fmt.Errorf("stds[%d][%d] is %v: too extreme to compute with (want a value between %g and %g)", k, j, sd, minStd, maxStd)
+			}
+			if spread := hi - lo; math.IsInf(spread, 0) || spread/sd > maxStd {
+				return fmt.Errorf("means spread over %v along axis %d, too far for stds[%d][%d] = %v: the densities overflow (scale the means down)", spread, j, k, j, sd)
+			}
+		}
+	}
+	for k := 0; k < K; k++ {
+		if v := m.LogEvidence(m.Means.RawRowView(k)); math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("log p(x) at means[%d] is %v: the parameters are too extreme to compute with", k, v)
+		}
+	}
+	return nil
 }
 
 // model checks s and returns the GaussianMixture it describes.
@@ -302,6 +385,9 @@ func (s gaussianMixtureSpec) model() (GaussianMixture, error) {
 	}
 	m := GaussianMixture{Weights: append([]float64(nil), s.Weights...), Means: means, Stds: stds}
 	if err := m.Validate(); err != nil {
+		return GaussianMixture{}, err
+	}
+	if err := mixtureNumerics(m); err != nil {
 		return GaussianMixture{}, err
 	}
 	return m, nil

@@ -28,17 +28,28 @@ import (
 // A panic in a worker is re-raised in the calling goroutine once the other
 // workers have stopped.
 func runUnits[S any](n, workers int, newSlot func() S, newWorker func() func(u int, s S), merge func(u int, s S)) {
+	runUnitsUntil(nil, n, workers, newSlot, newWorker, merge)
+}
+
+// runUnitsUntil is runUnits that starts no further unit once stop, if not
+// nil, reports true: the units already started are evaluated and merged,
+// and it returns the number of units merged.
+func runUnitsUntil[S any](stop func() bool, n, workers int, newSlot func() S, newWorker func() func(u int, s S), merge func(u int, s S)) int {
 	if n <= 0 {
-		return
+		return 0
 	}
+	stopped := func() bool { return stop != nil && stop() }
 	workers = max(1, min(workers, n))
 	if workers == 1 {
 		s, do := newSlot(), newWorker()
 		for u := range n {
+			if stopped() {
+				return u
+			}
 			do(u, s)
 			merge(u, s)
 		}
-		return
+		return n
 	}
 	window := min(2*workers, n)
 	slots := make([]S, window)
@@ -79,18 +90,33 @@ func runUnits[S any](n, workers int, newSlot func() S, newWorker func() func(u i
 			}
 		}()
 	}
+	// fed is the number of units handed to the workers, known once
+	// feeding ends (early, when stop reports true).
+	var fed atomic.Int64
+	feedEnd := make(chan struct{})
 	go func() {
-		for u := range n {
+		u := 0
+		for ; u < n && !stopped(); u++ {
 			tokens <- struct{}{}
 			jobs <- u
 		}
+		fed.Store(int64(u))
+		close(feedEnd)
 		close(jobs)
 	}()
 	ready := make([]bool, window)
-	for next := 0; next < n; {
-		u := <-done
+	limit := n
+	next := 0
+	for next < limit {
+		var u int
+		select {
+		case u = <-done:
+		case <-feedEnd:
+			limit, feedEnd = int(fed.Load()), nil
+			continue
+		}
 		ready[u%window] = true
-		for next < n && ready[next%window] {
+		for next < limit && ready[next%window] {
 			ready[next%window] = false
 			if !failed.Load() {
 				merge(next, slots[next%window])
@@ -103,6 +129,7 @@ func runUnits[S any](n, workers int, newSlot func() S, newWorker func() func(u i
 	if failed.Load() {
 		panic(pval)
 	}
+	return next
 }
 
 // BadWeightsError reports log-weights (or, for ELBOAnalyticKL,
@@ -235,7 +262,7 @@ func sampleRun(kern *kernel, K int, c Config, want stats) sampleResult {
 			c.Progress(n)
 		}
 	}
-	runUnits(nChunks, c.workers(), newSlot, newWorker, merge)
+	runUnitsUntil(c.stop(), nChunks, c.workers(), newSlot, newWorker, merge)
 	return res
 }
 
@@ -306,7 +333,7 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 			}
 			progress(min(b, reps-u*b) * K)
 		}
-		runUnits(nUnits, c.workers(), newSlot, newWorker, merge)
+		runUnitsUntil(c.stop(), nUnits, c.workers(), newSlot, newWorker, merge)
 		return mom, bad
 	}
 	// Each replicate spans nc chunks; a unit is one chunk of one replicate,
@@ -345,7 +372,7 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 		}
 		progress(min(cs, K-j*cs))
 	}
-	runUnits(reps*nc, c.workers(), newSlot, newWorker, merge)
+	runUnitsUntil(c.stop(), reps*nc, c.workers(), newSlot, newWorker, merge)
 	return mom, bad
 }
 

@@ -1,6 +1,8 @@
 package mc
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"time"
@@ -76,6 +78,28 @@ type Config struct {
 	// concurrently, with the number of draws completed since its previous
 	// call. The counts of one estimate sum to Estimate.Samples.
 	Progress func(samples int)
+	// Context, if not nil, stops an estimate early: once it is done, no
+	// further chunk starts, the chunks already started finish, and the
+	// estimator returns an error wrapping Context.Err() instead of an
+	// estimate.
+	Context context.Context
+}
+
+// stop returns the function that reports whether c.Context is done, or nil
+// when there is no context.
+func (c Config) stop() func() bool {
+	if c.Context == nil {
+		return nil
+	}
+	return func() bool { return c.Context.Err() != nil }
+}
+
+// stopped returns an error wrapping c.Context's error if it is done.
+func (c Config) stopped(method string) error {
+	if c.Context == nil || c.Context.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("mc: %s: stopped: %w", method, context.Cause(c.Context))
 }
 
 func (c Config) chunkSize() int {

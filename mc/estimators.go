@@ -46,6 +46,9 @@ func Prior(m latent.Model, x []float64, k int, c Config) (Estimate, error) {
 	start := time.Now()
 	prior := m.Prior()
 	res := sampleRun(&kernel{m: m, x: x, q: prior}, k, c, wantLSE|wantTop)
+	if err := c.stopped(MethodPrior); err != nil {
+		return Estimate{}, err
+	}
 	return weightEstimate(MethodPrior, res, k, start)
 }
 
@@ -65,6 +68,9 @@ func Importance(m latent.Model, q dist.Distribution, x []float64, k int, c Confi
 	checkArgs(MethodImportance, m, q, x, k)
 	start := time.Now()
 	res := sampleRun(&kernel{m: m, x: x, q: q, prior: m.Prior()}, k, c, wantLSE|wantTop)
+	if err := c.stopped(MethodImportance); err != nil {
+		return Estimate{}, err
+	}
 	return weightEstimate(MethodImportance, res, k, start)
 }
 
@@ -101,6 +107,9 @@ func ELBO(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (Es
 	checkArgs(MethodELBO, m, q, x, k)
 	start := time.Now()
 	res := sampleRun(&kernel{m: m, x: x, q: q, prior: m.Prior()}, k, c, wantLSE|wantMoments|wantTop)
+	if err := c.stopped(MethodELBO); err != nil {
+		return Estimate{}, err
+	}
 	if res.bad > 0 {
 		return Estimate{}, &BadWeightsError{Method: MethodELBO, Bad: res.bad, Samples: k}
 	}
@@ -144,6 +153,9 @@ func ELBOAnalyticKL(m latent.Model, q dist.Distribution, x []float64, k int, c C
 		return Estimate{}, fmt.Errorf("mc: %s: KL(q‖p(z)) = %v, want one value that is not NaN", MethodELBOAnalyticKL, kl)
 	}
 	res := sampleRun(&kernel{m: m, x: x, q: q}, k, c, wantMoments)
+	if err := c.stopped(MethodELBOAnalyticKL); err != nil {
+		return Estimate{}, err
+	}
 	if res.bad > 0 {
 		return Estimate{}, &BadWeightsError{Method: MethodELBOAnalyticKL, Bad: res.bad, Samples: k}
 	}
@@ -184,6 +196,9 @@ func IWAE(m latent.Model, q dist.Distribution, x []float64, k, reps int, c Confi
 	}
 	start := time.Now()
 	mom, bad := iwaeRun(&kernel{m: m, x: x, q: q, prior: m.Prior()}, k, reps, c)
+	if err := c.stopped(MethodIWAE); err != nil {
+		return Estimate{}, err
+	}
 	if bad > 0 {
 		return Estimate{}, &BadWeightsError{Method: MethodIWAE, Bad: bad, Samples: k * reps}
 	}

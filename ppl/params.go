@@ -156,6 +156,17 @@ func (s *ParamStore) Get(name string) *mat.Dense {
 	return p.c.Forward(ad.FromDense(p.u)).Dense()
 }
 
+// Constraint returns the constraint of parameter name, or nil if it is
+// unconstrained or not registered.
+func (s *ParamStore) Constraint(name string) Constraint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.params[name]; p != nil {
+		return p.c
+	}
+	return nil
+}
+
 // Unconstrained returns the stored (unconstrained) value of parameter name,
 // the matrix optimisers update, or nil if it is not registered.
 func (s *ParamStore) Unconstrained(name string) *mat.Dense {

@@ -186,6 +186,9 @@ func parseHeader(h []byte) (map[string]string, []entry, error) {
 	if len(h) == 0 || h[0] != '{' {
 		return nil, nil, errors.New("header does not start with '{'")
 	}
+	if err := checkHeaderLength(h); err != nil {
+		return nil, nil, err
+	}
 	if !utf8.Valid(h) {
 		return nil, nil, errors.New("header is not valid UTF-8")
 	}
@@ -201,6 +204,28 @@ func parseHeader(h []byte) (map[string]string, []entry, error) {
 		return nil, nil, err
 	}
 	return meta, entries, nil
+}
+
+// checkHeaderLength reports a header length field that does not match the
+// JSON header: one that cuts the JSON object short, or one that takes in
+// bytes after it (the start of the data buffer, typically not UTF-8). Other
+// problems are left to the parser, which names them more precisely.
+func checkHeaderLength(h []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(h))
+	var raw json.RawMessage
+	err := dec.Decode(&raw)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("header is not valid JSON: the %d bytes that the header length field announces end inside the JSON object (is the length field too small, or the file truncated?)", len(h))
+	case err != nil:
+		return nil
+	}
+	end := dec.InputOffset()
+	rest := bytes.TrimLeft(h[end:], " \t\r\n")
+	if len(rest) == 0 || bytes.ContainsRune([]byte("{[\"-0123456789tfn"), rune(rest[0])) {
+		return nil
+	}
+	return fmt.Errorf("header is not valid JSON: the JSON object ends after %d of the %d bytes that the header length field announces, and %d bytes that are not JSON follow it (is the length field too large?)", end, len(h), len(rest))
 }
 
 // headerParser reads a header token by token, which, unlike decoding into Go

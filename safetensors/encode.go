@@ -40,13 +40,14 @@ func Encode(w io.Writer, f *File) error {
 
 // WriteFile writes f to the file at path in the safetensors format, as Encode
 // does. It replaces path atomically: on error, an existing file at path is
-// left as it was. A new file gets permissions 0644.
+// left as it was. A new file gets permissions 0666 less the umask; a
+// replaced file keeps its mode.
 func WriteFile(path string, f *File) error {
 	header, order, err := prepare(f)
 	if err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
-	err = atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFile(path, 0o666, func(w io.Writer) error {
 		return write(w, f, header, order)
 	})
 	if err != nil {

@@ -63,8 +63,14 @@ func TestWriteBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fi.Mode().Perm() != tc.perm {
-				t.Errorf("permissions: got %v, want %v", fi.Mode().Perm(), tc.perm)
+			// A replaced file keeps its mode; a new one gets perm less
+			// the umask.
+			want := tc.perm &^ umask(t)
+			if tc.existing != nil {
+				want = 0o666 &^ umask(t)
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("permissions: got %v, want %v", fi.Mode().Perm(), want)
 			}
 			if extra := leftovers(t, dir, "out.bin"); len(extra) != 0 {
 				t.Errorf("files left behind: %v", extra)
@@ -177,5 +183,59 @@ func TestWriteFileRenameFails(t *testing.T) {
 	}
 	if fi, err := os.Stat(dest); err != nil || !fi.IsDir() {
 		t.Errorf("destination directory changed: %v, %v", fi, err)
+	}
+}
+
+// umask returns the process's umask, as the mode bits that a file created
+// with 0777 lacks.
+func umask(t *testing.T) os.FileMode {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o777)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0o777 &^ fi.Mode().Perm()
+}
+
+// TestModeKept checks that replacing a 0600 file keeps it 0600, whatever
+// perm the writer asks for.
+func TestModeKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(path, []byte("b"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600 kept", fi.Mode().Perm())
+	}
+}
+
+// TestCleanStale checks that CleanStale removes the temporary files of one
+// destination and nothing else.
+func TestCleanStale(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.bin")
+	for _, n := range []string{".model.bin.tmp-123", ".model.bin.tmp-abc", ".other.bin.tmp-1", "model.bin"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := CleanStale(path)
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("removed %v, %v; want the two temporary files of model.bin", removed, err)
+	}
+	if extra := leftovers(t, dir, "model.bin", ".other.bin.tmp-1"); len(extra) != 0 {
+		t.Errorf("left %v", extra)
 	}
 }

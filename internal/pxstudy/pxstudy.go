@@ -1,6 +1,7 @@
 package pxstudy
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -27,6 +28,9 @@ type Config struct {
 	// Progress, if not nil, is called with the number of samples drawn since
 	// its last call.
 	Progress func(samples int) `json:"-"`
+	// Context, if not nil, stops the study early once it is done (see
+	// mc.Config.Context).
+	Context context.Context `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -113,6 +117,7 @@ func (p problem) errors(method string, k int, c *Config) ([]float64, error) {
 				Seed:     mc.DeriveSeed(c.Seed, methodID(method), uint64(p.model.LatentDim()), uint64(k), uint64(i), uint64(r)),
 				Workers:  c.Workers,
 				Progress: c.Progress,
+				Context:  c.Context,
 			}
 			var est mc.Estimate
 			var err error
@@ -143,7 +148,9 @@ func methodID(method string) uint64 {
 // Methods are the estimators the study compares.
 var Methods = []string{"prior", "is"}
 
-// Run performs the study and returns one row per latent dimension and method.
+// Run performs the study and returns one row per latent dimension and
+// method. If it fails or is stopped by c.Context, it returns the rows
+// completed before with the error.
 func Run(c Config) ([]Row, error) {
 	c.defaults()
 	var rows []Row
@@ -161,13 +168,13 @@ func Run(c Config) ([]Row, error) {
 			row := Row{LatentDim: d, DataDim: c.DataDim, Method: method, ELBOGap: gap}
 			errs, err := p.errors(method, c.EqualK, &c)
 			if err != nil {
-				return nil, err
+				return rows, err
 			}
 			row.BiasEqualK, row.SDEqualK = meanSD(errs)
 			for k := 1; k <= c.MaxK; k *= 2 {
 				errs, err := p.errors(method, k, &c)
 				if err != nil {
-					return nil, err
+					return rows, err
 				}
 				row.KTried, row.RMSE = k, rms(errs)
 				if row.RMSE <= c.Tol {

@@ -31,7 +31,7 @@ func MeasureThroughput(c Config, d int, method string, k int) (Throughput, error
 	c.defaults()
 	c.Points = 1
 	p := newProblem(d, &c)
-	cfg := mc.Config{Seed: mc.DeriveSeed(c.Seed, 0x7470, uint64(k)), Workers: c.Workers, Progress: c.Progress}
+	cfg := mc.Config{Seed: mc.DeriveSeed(c.Seed, 0x7470, uint64(k)), Workers: c.Workers, Progress: c.Progress, Context: c.Context}
 
 	runtime.GC()
 	base := heapBytes()
