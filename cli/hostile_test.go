@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/ppl"
