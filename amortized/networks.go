@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -55,6 +56,15 @@ type namedSpec struct {
 	spec nn.ParamSpec
 }
 
+// shape returns the parameter's shape in a PyTorch state_dict: a bias is a
+// vector, a weight an out×in matrix.
+func (p namedSpec) shape() []int {
+	if strings.HasSuffix(p.name, ".bias") {
+		return []int{p.spec.Cols}
+	}
+	return []int{p.spec.Rows, p.spec.Cols}
+}
+
 // specs returns the parameters in order: the encoder's, then the decoder's.
 func (n *Networks) specs() []namedSpec {
 	var out []namedSpec
@@ -89,10 +99,7 @@ func networksFromParams(params map[string]Tensor, enc, dec nn.MLP) (Networks, er
 		if !ok {
 			return Networks{}, fmt.Errorf("amortized: missing parameter %s", p.name)
 		}
-		want := []int{p.spec.Rows, p.spec.Cols}
-		if p.spec.Rows == 1 {
-			want = []int{p.spec.Cols} // a bias is a vector in a state_dict
-		}
+		want := p.shape()
 		if !slices.Equal(t.Shape, want) || len(t.Data) != p.spec.Rows*p.spec.Cols {
 			return Networks{}, fmt.Errorf("amortized: parameter %s has shape %v (%d values), want %v", p.name, t.Shape, len(t.Data), want)
 		}
@@ -113,10 +120,7 @@ func (n *Networks) Params() map[string]Tensor {
 	out := make(map[string]Tensor)
 	for _, p := range n.specs() {
 		v := n.Store.Get(p.name).RawMatrix().Data
-		t := Tensor{Shape: []int{p.spec.Rows, p.spec.Cols}, Data: make([]float32, len(v))}
-		if p.spec.Rows == 1 {
-			t.Shape = []int{p.spec.Cols}
-		}
+		t := Tensor{Shape: p.shape(), Data: make([]float32, len(v))}
 		for i, x := range v {
 			t.Data[i] = float32(x)
 		}

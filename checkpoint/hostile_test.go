@@ -86,7 +86,7 @@ func allocated(f func()) uint64 {
 func TestLoadNonFinite(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		m := newVAE(t, amortized.VAEConfig{DataDim: 5, Latent: 2, Hidden: []int{3}, Activation: amortized.Tanh}, 1)
-		m.Params()["encoder.2.weight"].Data[4] = bad
+		m.Store.Unconstrained("encoder.2.weight").RawMatrix().Data[4] = float64(bad)
 		path := filepath.Join(t.TempDir(), "m.safetensors")
 		if err := SaveVAE(path, m); err != nil {
 			t.Fatal(err)

@@ -202,10 +202,14 @@ func runFit(ctx context.Context, g *globalFlags, f *fitFlags, stdout, stderr io.
 	if f.batch > 0 && obj.Bound != ppl.BoundELBO {
 		return usagef("--batch: subsampling the data needs --bound elbo (a subsampled IWAE bound is biased)")
 	}
+	// The model's objective sums over the data points; the curve, the
+	// table and --tol are per data point.
+	n := float64(len(r.points))
 	sr, err := ppl.SVI(reg.Model, reg.Guide, r.store, r.matrix(), ppl.SVIConfig{
 		Objective: obj, Steps: f.steps, Adam: vi.AdamConfig{LR: f.lr},
-		Seed: f.seed, Window: f.window, Tol: f.tol,
+		Seed: f.seed, Window: f.window, Tol: f.tol * n,
 		Callback: func(step int, v float64) error {
+			v /= n
 			res.Curve = append(res.Curve, jsonFloat(v))
 			bar.add(1)
 			if step%100 == 0 {

@@ -110,7 +110,7 @@ func hostileFiles(t *testing.T, dir string) map[string]string {
 	if err := checkpoint.SaveVAE(p["vae.safetensors"], v); err != nil {
 		t.Fatal(err)
 	}
-	v.Params()["decoder.0.weight"].Data[1] = float32(math.Inf(1))
+	v.Store.Unconstrained("decoder.0.weight").RawMatrix().Data[1] = math.Inf(1)
 	p["nan.safetensors"] = filepath.Join(dir, "nan.safetensors")
 	if err := checkpoint.SaveVAE(p["nan.safetensors"], v); err != nil {
 		t.Fatal(err)

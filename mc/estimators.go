@@ -41,7 +41,8 @@ func checkArgs(method string, m latent.Model, q dist.Distribution, x []float64, 
 //
 // Prior panics if k < 1 or len(x) != m.DataDim(), and returns a
 // *BadWeightsError if a log-likelihood is NaN or +Inf.
-func Prior(m latent.Model, x []float64, k int, c Config) (Estimate, error) {
+func Prior(m latent.Model, x []float64, k int, c Config) (est Estimate, err error) {
+	defer recoverFailure(&err)
 	checkArgs(MethodPrior, m, nil, x, k)
 	start := time.Now()
 	prior := m.Prior()
@@ -64,7 +65,8 @@ func Prior(m latent.Model, x []float64, k int, c Config) (Estimate, error) {
 // Importance panics if k < 1, len(x) != m.DataDim(), q.Len() != 1 or
 // q.Dim() != m.LatentDim(), and returns a *BadWeightsError if a log-weight is
 // NaN or +Inf.
-func Importance(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (Estimate, error) {
+func Importance(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (est Estimate, err error) {
+	defer recoverFailure(&err)
 	checkArgs(MethodImportance, m, q, x, k)
 	start := time.Now()
 	res := sampleRun(&kernel{m: m, x: x, q: q, prior: m.Prior()}, k, c, wantLSE|wantTop)
@@ -103,7 +105,8 @@ func weightEstimate(method string, res sampleResult, k int, start time.Time) (Es
 // ELBO panics if k < 1, len(x) != m.DataDim(), q.Len() != 1 or
 // q.Dim() != m.LatentDim(), and returns a *BadWeightsError if a log-weight is
 // NaN or +Inf.
-func ELBO(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (Estimate, error) {
+func ELBO(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (est Estimate, err error) {
+	defer recoverFailure(&err)
 	checkArgs(MethodELBO, m, q, x, k)
 	start := time.Now()
 	res := sampleRun(&kernel{m: m, x: x, q: q, prior: m.Prior()}, k, c, wantLSE|wantMoments|wantTop)
@@ -142,7 +145,8 @@ func ELBO(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (Es
 // registered for the types of q and m.Prior(), a *BadWeightsError if a
 // log-likelihood is NaN or +Inf, and an error if the KL divergence is NaN. It
 // panics on the programmer errors listed for ELBO.
-func ELBOAnalyticKL(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (Estimate, error) {
+func ELBOAnalyticKL(m latent.Model, q dist.Distribution, x []float64, k int, c Config) (est Estimate, err error) {
+	defer recoverFailure(&err)
 	checkArgs(MethodELBOAnalyticKL, m, q, x, k)
 	start := time.Now()
 	kl, err := dist.KL(nil, q, m.Prior())
@@ -189,7 +193,8 @@ func ELBOAnalyticKL(m latent.Model, q dist.Distribution, x []float64, k int, c C
 // IWAE panics if k < 1, reps < 1, len(x) != m.DataDim(), q.Len() != 1 or
 // q.Dim() != m.LatentDim(), and returns a *BadWeightsError if a log-weight is
 // NaN or +Inf.
-func IWAE(m latent.Model, q dist.Distribution, x []float64, k, reps int, c Config) (Estimate, error) {
+func IWAE(m latent.Model, q dist.Distribution, x []float64, k, reps int, c Config) (est Estimate, err error) {
+	defer recoverFailure(&err)
 	checkArgs(MethodIWAE, m, q, x, k)
 	if reps < 1 {
 		panic(fmt.Sprintf("mc: %s: reps = %d < 1", MethodIWAE, reps))

@@ -97,7 +97,7 @@ func (a *modelAdapter) replayFlat(z mat.Matrix) *Trace {
 	t := newTracer(fake.K, modeReplay, nil, newSession(a.store, nil), fake)
 	tr, err := t.run(a.model, a.x)
 	if err != nil {
-		panic(err.Error())
+		mc.Fail(err)
 	}
 	return tr
 }
@@ -133,7 +133,7 @@ func (p priorDist) Sample(dst *mat.Dense, rnd *rand.Rand) {
 	r, _ := dst.Dims()
 	tr, err := newTracer(r, modeSample, rnd, newSession(p.a.store, nil), nil).run(p.a.model, p.a.x)
 	if err != nil {
-		panic(err.Error())
+		mc.Fail(err)
 	}
 	flatten(dst, tr, p.a.layout)
 }
@@ -173,7 +173,7 @@ func (q proposal) Sample(dst *mat.Dense, rnd *rand.Rand) {
 	r, _ := dst.Dims()
 	tr, err := runGuide(q.guide, newSession(q.store, nil), q.x, r, rnd, 0)
 	if err != nil {
-		panic(err.Error())
+		mc.Fail(err)
 	}
 	flatten(dst, tr, q.layout)
 }
@@ -184,7 +184,7 @@ func (q proposal) LogProb(dst []float64, z mat.Matrix) []float64 {
 	t.guide = true
 	tr, err := t.run(q.guide, q.x)
 	if err != nil {
-		panic(err.Error())
+		mc.Fail(err)
 	}
 	return copyOut(dst, tr.LogProb().Data)
 }

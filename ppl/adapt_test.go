@@ -1,11 +1,13 @@
 package ppl
 
 import (
+	"errors"
 	"math"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/mc"
 )
@@ -90,5 +92,34 @@ func TestDiscreteEqualsBuiltin(t *testing.T) {
 	}
 	if d := math.Abs(got.LogPX - gm.LogEvidence(x)); d > 5*got.StdErr {
 		t.Errorf("estimate %v ± %v, exact %v", got.LogPX, got.StdErr, gm.LogEvidence(x))
+	}
+}
+
+// TestAdapterErrorsReturned checks that a failure deep inside the
+// estimators (a shape error that only some particles reach) comes back as
+// an error, not a panic, from every estimator.
+func TestAdapterErrorsReturned(t *testing.T) {
+	model := func(t *Tracer, x *ad.Var) {
+		z := t.Sample("z", dist.StdNormal{D: 1})
+		ls := ad.Scalar(0)
+		for _, v := range z.Data {
+			if v > 2 {
+				ls = ad.Row([]float64{0, 0, 0})
+			}
+		}
+		t.Observe("x", dist.Normal{Loc: z, LogScale: ls}, x)
+	}
+	guide := func(t *Tracer, x *ad.Var) { t.Sample("z", dist.StdNormal{D: 1}) }
+	x := row([]float64{0.5})
+	cfg := mc.Config{Seed: 1, Workers: 2, ChunkSize: 64}
+	for name, run := range map[string]func() error{
+		"prior":      func() error { _, err := Prior(model, NewParamStore(0), x, 1000, cfg); return err },
+		"importance": func() error { _, err := Importance(model, guide, NewParamStore(0), x, 1000, cfg); return err },
+		"elbo":       func() error { _, err := ELBO(model, guide, NewParamStore(0), x, 1000, cfg); return err },
+		"iwae":       func() error { _, err := IWAE(model, guide, NewParamStore(0), x, 100, 10, cfg); return err },
+	} {
+		if err := run(); !errors.Is(err, ErrShape) {
+			t.Errorf("%s: error %v, want one wrapping ErrShape", name, err)
+		}
 	}
 }

@@ -21,7 +21,8 @@ type SVIConfig struct {
 	// Adam holds the hyperparameters of the default optimiser (package vi;
 	// zero fields take PyTorch's defaults, learning rate 1e-3).
 	Adam vi.AdamConfig
-	// SGD, if not nil, selects SGD with momentum instead of Adam.
+	// SGD, if not nil, selects SGD with momentum instead of Adam. With a
+	// Schedule its learning rate may be left 0.
 	SGD *vi.SGDConfig
 	// Schedule, if not nil, sets the learning rate of every step.
 	Schedule vi.Schedule
@@ -144,9 +145,15 @@ func SVI(model Model, guide Guide, store *ParamStore, x mat.Matrix, cfg SVIConfi
 }
 
 // newOptimizer returns the optimiser cfg selects.
+// A schedule sets the learning rate of every step, so the optimiser's own
+// rate may be left 0.
 func newOptimizer(cfg SVIConfig, lens []int) (vi.Optimizer[float64], error) {
 	if cfg.SGD != nil {
-		return vi.NewSGD[float64](*cfg.SGD, lens)
+		sgd := *cfg.SGD
+		if sgd.LR == 0 && cfg.Schedule != nil {
+			sgd.LR = cfg.Schedule.LR(0)
+		}
+		return vi.NewSGD[float64](sgd, lens)
 	}
 	return vi.NewAdam[float64](cfg.Adam, lens)
 }

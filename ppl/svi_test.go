@@ -139,7 +139,7 @@ func TestSVIWithSGDAndSchedule(t *testing.T) {
 	data := shiftData(20, 3)
 	store := NewParamStore(0)
 	_, err := SVI(shiftModel, shiftPosterior, store, data, SVIConfig{
-		Objective: Objective{K: 1}, Steps: 300, SGD: &vi.SGDConfig{LR: 0.01, Momentum: 0.9},
+		Objective: Objective{K: 1}, Steps: 300, SGD: &vi.SGDConfig{Momentum: 0.9},
 		Schedule: vi.ExponentialDecay{Initial: 0.01, Gamma: 0.5, Every: 100}, Seed: 1,
 	})
 	if err != nil {
