@@ -1,619 +1,349 @@
-// Command 09-vae-model-guide shows that the VAE is one case of package ppl:
-// the built-in amortized.VAE, rewritten as a ppl model/guide pair that reads
-// the VAE's weights from a ppl.ParamStore, gives the same evidence estimates
-// for the same seed and data.
+// Command 09-vae-model-guide trains a VAE written as a ppl model/guide pair
+// of a few dozen lines, and shows that it is the same model as the one
+// "vitool train-vae" trains: the VAE is one case of package ppl, not a
+// stack beside it.
 //
-// The pair is a dozen lines each:
+// The pair (vaePair below) is
 //
-//	model(t, x): z ~ N(0, I) at site "z"; logits = decoder(z); x ~ Bernoulli(logits) at site "x"
-//	guide(t, x): (μ, log σ²) = encoder(x); z ~ N(μ, σ²) at site "z"
+//	model(t, x): for each row: z ~ N(0, I) at site "z"; x ~ Bernoulli(decoder(z)) at site "x"
+//	guide(t, x): for each row: (μ, log σ²) = encoder(x); z ~ N(μ, σ²) at site "z"
 //
-// where encoder and decoder are forward passes of the networks whose weights
-// the functions read with Tracer.Param under the PyTorch state_dict names of
-// the VAE's checkpoint ("encoder.0.weight", "decoder.2.bias", …). The store
-// is filled by ppl.ParamStore.Load from the very file that
-// checkpoint.SaveVAE writes, so a VAE trained by "vitool train-vae", or by
-// PyTorch with the architecture in the file's metadata (see package
-// checkpoint), loads the same way.
+// with the encoder and the decoder as nn.MLP modules read by Tracer.Module
+// under the PyTorch names of train-vae's checkpoints ("encoder.0.weight",
+// …). The example
 //
-// The VAE is trained here on the embedded MNIST subset by the amortized
-// trainer (compiled automatic differentiation), or loaded with -checkpoint.
-// Then, for a few binarised test digits, naive Monte Carlo, importance
-// sampling, the ELBO and the IWAE bound are computed twice with the same
-// mc.Config seed: by the mc estimators on the built-in VAE (as latent.Model,
-// with vae.Proposal(x)) and by ppl.Prior, ppl.Importance, ppl.ELBO and
-// ppl.IWAE on the pair. The pair is written in two arithmetics:
+//  1. trains the pair by ppl.SVI on the embedded MNIST subset (the ELBO
+//     with analytic KL, a subsample of the data plate per step);
+//  2. loads the trained parameters into the built-in amortized.VAE (the
+//     model train-vae trains) and checks that, at the same parameters and
+//     with the same random numbers, the two give bit for bit the same
+//     objective and the same gradient of every weight, and the same
+//     evidence estimates as package mc on the built-in VAE;
+//  3. evaluates the trained model on test digits: naive Monte Carlo,
+//     importance sampling with the encoder, the ELBO and IWAE.
 //
-//   - float32: the layer products round inputs and weights to float32 and
-//     accumulate in float32 with gonum's blas32.Gemm, exactly as
-//     amortized.VAE computes. The networks' outputs, and hence every draw
-//     of z, are bit-identical; the log-likelihood sums differ only in the
-//     order of float64 additions (dist.Bernoulli against the VAE's own
-//     sum), about 1e-13 nats.
-//   - float64: plain gonum float64 code. It differs from the float32 VAE by
-//     float32 rounding, a few 1e-6 nats, 10⁻⁴ of the standard errors.
+// It writes two figures to -out:
 //
-// It prints the estimates side by side, a stage-by-stage comparison of one
-// image's draws, and writes one figure to -out:
-//
-//	logweight_differences.png   |ppl − built-in| per draw against the draw's log-weight, for both arithmetics
+//	training.png   the ELBO per digit during SVI, with the test-set ELBO at the end
+//	samples.png    test digits, their reconstructions, and prior samples
 //
 // Usage:
 //
-//	go run ./examples/09-vae-model-guide [-fast | -full] [-checkpoint model.safetensors] [-out DIR] [-seed N]
+//	go run ./examples/09-vae-model-guide [-fast | -full] [-out DIR] [-seed N]
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"time"
+	"strings"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/amortized"
-	"github.com/vitool/vitool/checkpoint"
 	"github.com/vitool/vitool/dataset"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/examples/internal/notebook"
 	"github.com/vitool/vitool/figure"
-	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/mc"
+	"github.com/vitool/vitool/nn"
 	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
 )
 
-// config holds the example's settings; main fills it from the flags.
-type config struct {
-	notebook.Common        // -fast, -full, -out and -seed
-	Checkpoint      string // a VAE model file to use instead of training one
-}
-
 // size is the budget of a run.
 type size struct {
-	trainN, epochs int
-	hidden         []int
-	latent         int
-	lr             float64
-	points         int // test images
-	k              int // draws of naive MC, IS and the ELBO
-	iwaeK, reps    int // the IWAE bound's K and replicates
-	draws          int // draws of the per-draw comparison
+	epochs, batch int
+	hidden        []int
+	latent        int
+	lr            float64
+	points        int // test digits evaluated
+	k             int // draws of naive MC, IS and the ELBO
+	iwaeK, reps   int
 }
 
-func settings(cfg config) size {
+func settings(c notebook.Common) size {
 	switch {
-	case cfg.Fast:
-		return size{trainN: 2000, epochs: 3, hidden: []int{256}, latent: 16, lr: 2e-3, points: 3, k: 500, iwaeK: 50, reps: 10, draws: 200}
-	case cfg.Full:
-		return size{trainN: 2000, epochs: 150, hidden: []int{512, 256}, latent: 16, lr: 1e-3, points: 20, k: 5000, iwaeK: 1000, reps: 10, draws: 2000}
-	default:
-		return size{trainN: 2000, epochs: 30, hidden: []int{256}, latent: 16, lr: 2e-3, points: 10, k: 2000, iwaeK: 1000, reps: 10, draws: 1000}
+	case c.Fast:
+		return size{epochs: 2, batch: 100, hidden: []int{128}, latent: 8, lr: 3e-3, points: 3, k: 200, iwaeK: 20, reps: 5}
+	case c.Full:
+		return size{epochs: 100, batch: 100, hidden: []int{256}, latent: 16, lr: 1e-3, points: 20, k: 5000, iwaeK: 1000, reps: 10}
 	}
+	return size{epochs: 30, batch: 100, hidden: []int{256}, latent: 16, lr: 2e-3, points: 10, k: 2000, iwaeK: 200, reps: 10}
 }
 
-// arith is the arithmetic of the networks' forward pass in the ppl pair.
-type arith int
-
-const (
-	// float32Arith computes as amortized.VAE does: each layer rounds its
-	// input and weights to float32 and forms W·h + b in float32 with
-	// gonum's blas32.Gemm, the activations are evaluated in float64 and
-	// rounded to float32 by the next layer.
-	float32Arith arith = iota
-	// float64Arith is plain float64 gonum code.
-	float64Arith
-)
-
-func (a arith) String() string {
-	if a == float32Arith {
-		return "float32"
+// vaePair returns the VAE as a ppl model and guide: a Gaussian encoder
+// with 2·latent outputs (μ, then log σ²) and a Bernoulli decoder, both tanh
+// MLPs through the hidden sizes (reversed for the decoder), for data of
+// dimension d, one data point per row of x.
+func vaePair(d, latent int, hidden []int) (ppl.Model, ppl.Guide) {
+	rev := slices.Clone(hidden)
+	slices.Reverse(rev)
+	enc := nn.MLP{Sizes: slices.Concat([]int{d}, hidden, []int{2 * latent}), Act: nn.Tanh}
+	dec := nn.MLP{Sizes: slices.Concat([]int{latent}, rev, []int{d}), Act: nn.Tanh}
+	model := func(t *ppl.Tracer, x *ad.Var) {
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			z := t.Sample("z", dist.StdNormal{D: latent})
+			t.Observe("x", dist.Bernoulli{Logits: t.Module("decoder", dec, z)}, p.Data(x))
+		})
 	}
-	return "float64"
-}
-
-// linear returns h·Wᵀ + b for the n×in batch h, the out×in weight W
-// (PyTorch's layout) and the 1×out bias b.
-func linear(h, w, b *mat.Dense, a arith) *mat.Dense {
-	n, in := h.Dims()
-	out, _ := w.Dims()
-	if a == float64Arith {
-		y := mat.NewDense(n, out, nil)
-		y.Mul(h, w.T())
-		for i := range n {
-			floats.Add(y.RawRowView(i), b.RawRowView(0))
-		}
-		return y
+	guide := func(t *ppl.Tracer, x *ad.Var) {
+		t.Plate("data", x.R, func(p *ppl.Plate) {
+			h := ad.Tile(t.Module("encoder", enc, ad.Rows(x, p.Idx)), t.Particles())
+			mu, logVar := ad.SliceCols(h, 0, latent), ad.SliceCols(h, latent, 2*latent)
+			t.Sample("z", dist.Normal{Loc: mu, LogScale: ad.Scale(logVar, 0.5)})
+		})
 	}
-	y := make([]float32, n*out)
-	bias := toF32(b)
-	for i := range n {
-		copy(y[i*out:(i+1)*out], bias)
-	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas32.General{Rows: n, Cols: in, Stride: in, Data: toF32(h)},
-		blas32.General{Rows: out, Cols: in, Stride: in, Data: toF32(w)},
-		1, blas32.General{Rows: n, Cols: out, Stride: out, Data: y})
-	d := make([]float64, len(y))
-	for i, v := range y {
-		d[i] = float64(v)
-	}
-	return mat.NewDense(n, out, d)
+	return model, guide
 }
 
-// toF32 rounds the elements of m to float32, row-major.
-func toF32(m *mat.Dense) []float32 {
-	r, c := m.Dims()
-	out := make([]float32, 0, r*c)
-	for i := range r {
-		for _, v := range m.RawRowView(i) {
-			out = append(out, float32(v))
-		}
-	}
-	return out
+// result is what the test checks.
+type result struct {
+	Size        size
+	Curve       []float64 // ELBO per digit, per SVI step
+	TestELBO    float64   // per digit, on the test digits
+	SameValue   bool      // pair and built-in VAE: the same objective, bit for bit
+	MaxGradDiff float64   // largest |Δ| over every weight's gradient
+	Rows        []row
+	Figures     []string
 }
 
-// activate applies the activation to h in place, with the functions that
-// package amortized uses (internal/logspace's softplus among them), so that
-// the float32 pair rounds exactly as the VAE does.
-func activate(h *mat.Dense, act amortized.Activation) {
-	h.Apply(func(_, _ int, v float64) float64 {
-		switch act {
-		case amortized.Tanh:
-			return math.Tanh(v)
-		case amortized.ReLU:
-			return math.Max(v, 0)
-		case amortized.Softplus:
-			return logspace.Softplus(v)
-		}
-		panic(fmt.Sprintf("unknown activation %v", act))
-	}, h)
-}
-
-// network applies the MLP whose layers are stored under prefix.0.weight,
-// prefix.0.bias, prefix.2.weight, … (the names of a PyTorch nn.Sequential
-// that alternates Linear and activation modules) to the rows of h.
-func network(t *ppl.Tracer, prefix string, layers int, act amortized.Activation, h *mat.Dense, a arith) *mat.Dense {
-	for i := range layers {
-		w := t.Param(fmt.Sprintf("%s.%d.weight", prefix, 2*i), nil) // out×in
-		b := t.Param(fmt.Sprintf("%s.%d.bias", prefix, 2*i), nil)   // 1×out
-		h = linear(h, w, b, a)
-		if i < layers-1 {
-			activate(h, act)
-		}
-	}
-	return h
-}
-
-// vaeModel returns the VAE's generative model p(z) p(x|z) as a ppl.Model
-// with the latent site "z" and the observed site "x".
-func vaeModel(c amortized.VAEConfig, a arith) ppl.Model {
-	return func(t *ppl.Tracer, x []float64) {
-		z := t.Sample("z", dist.StdNormal{D: c.Latent}) // K×L, one row per particle
-		out := network(t, "decoder", len(c.Hidden)+1, c.Activation, z, a)
-		switch c.Likelihood {
-		case amortized.Bernoulli:
-			t.Observe("x", dist.Bernoulli{Logits: out}, x)
-		case amortized.Gaussian:
-			r, d := out.Dims()
-			ls := mat.NewDense(r, d, nil)
-			ls.Apply(func(_, _ int, _ float64) float64 { return c.LogSigma }, ls)
-			t.Observe("x", dist.Normal{Loc: out, LogScale: ls}, x)
-		}
-	}
-}
-
-// vaeGuide returns the VAE's encoder q(z|x) = N(μ(x), diag σ²(x)) as a
-// ppl.Guide: the encoder's last layer outputs μ and then log σ².
-func vaeGuide(c amortized.VAEConfig, a arith) ppl.Guide {
-	return func(t *ppl.Tracer, x []float64) {
-		out := network(t, "encoder", len(c.Hidden)+1, c.Activation, mat.NewDense(1, len(x), x), a) // 1×2L
-		L := c.Latent
-		loc := mat.DenseCopyOf(out.Slice(0, 1, 0, L))
-		logScale := mat.DenseCopyOf(out.Slice(0, 1, L, 2*L)) // log σ = log σ² / 2
-		logScale.Scale(0.5, logScale)
-		t.Sample("z", dist.Normal{Loc: loc, LogScale: logScale})
-	}
-}
-
-// pair is a model and its guide in one arithmetic.
-type pair struct {
-	arith arith
-	model ppl.Model
-	guide ppl.Guide
-}
-
-// newPair returns the VAE with configuration c as a model/guide pair
-// computing in arithmetic a.
-func newPair(c amortized.VAEConfig, a arith) pair {
-	return pair{arith: a, model: vaeModel(c, a), guide: vaeGuide(c, a)}
-}
-
-// Estimators, in table order.
-const (
-	methPrior = iota
-	methIS
-	methELBO
-	methIWAE
-	nMethods
-)
-
-var methodNames = [nMethods]string{"naive MC (prior)", "IS, q = encoder", "ELBO", "IWAE-K"}
-
-// row is one estimator's results, averaged over the test images.
+// row is one estimator on the test digits: the mean over the digits of the
+// pair's estimates (through ppl) and of the built-in VAE's (through mc).
 type row struct {
-	Method int
-	K      int
-	// BuiltIn and PPL (one per arith) are mc.Average over the images.
-	BuiltIn mc.Estimate
-	PPL     [2]mc.Estimate
-	// MaxDiff is the largest |LogPX(ppl) − LogPX(built-in)| over the
-	// images, and Identical the number of images where they are equal
-	// bit for bit, per arith.
-	MaxDiff   [2]float64
-	Identical [2]int
-	// MinStdErr is the smallest per-image standard error of the built-in
-	// estimate.
-	MinStdErr float64
-}
-
-// stage is one step of the per-draw comparison on the first test image:
-// the largest |ppl − built-in| of a quantity, per arith, and how many of
-// its values were equal bit for bit.
-type stage struct {
-	Name      string
-	MaxDiff   [2]float64
-	Identical [2]int
-	N         int
-}
-
-// results is what the example measured.
-type results struct {
-	Config   amortized.VAEConfig
-	NParams  int
-	Points   int
-	Rows     []row
-	Stages   []stage
-	Sites    []string     // the pair's trace, one line per site
-	Params   []string     // the parameters the pair read, in first-use order
-	LogLik   []float64    // per draw of the comparison: the built-in log p(x|z)
-	LogW     []float64    // per draw: the built-in log-weight
-	DiffLogW [2][]float64 // per draw: ppl − built-in log-weight
-	Figures  []string
-	// Elapsed is the time the estimates took: built-in, ppl float32, ppl
-	// float64.
-	Elapsed [3]time.Duration
+	Method       string
+	PPL, Builtin float64
+	SE           float64 // mean standard error of the pair's estimates
+	MaxDiff      float64 // largest |ppl − built-in| over the digits
 }
 
 func main() {
-	const name = "09-vae-model-guide"
-	var cfg config
-	cfg.Register(flag.CommandLine, name, "larger VAE, 20 test images, more draws (many minutes)", "folder for the figure")
-	flag.StringVar(&cfg.Checkpoint, "checkpoint", "", "use this VAE model file (from vitool train-vae) instead of training one")
+	var cfg notebook.Common
+	cfg.Register(flag.CommandLine, "09-vae-model-guide", "a larger VAE trained for 100 epochs (several minutes)", "folder for the figures (empty: none)")
 	flag.Parse()
-	notebook.Main(name, cfg, run)
+	notebook.Main("09-vae-model-guide", cfg, run)
 }
 
-func run(cfg config, w io.Writer) (results, error) {
-	sz := settings(cfg)
-	var res results
-	splits, err := dataset.Embedded("mnist")
+func run(c notebook.Common, w io.Writer) (result, error) {
+	s := settings(c)
+	res := result{Size: s}
+	sp, err := dataset.Embedded("mnist")
+	if err != nil {
+		return res, err
+	}
+	train := sp.Train.Binarize(rand.New(rand.NewPCG(c.Seed, 1)))
+	test := sp.Test.Binarize(rand.New(rand.NewPCG(c.Seed, 2)))
+	x := dense(train, train.N)
+	d := train.D
+	model, guide := vaePair(d, s.latent, s.hidden)
+
+	// 1. Train the pair by SVI: the ELBO with analytic KL, a batch of the
+	// data plate per step.
+	store := ppl.NewParamStore(c.Seed)
+	steps := s.epochs * train.N / s.batch
+	fmt.Fprintf(w, "Training the ppl pair (encoder %d-%v-%d, decoder the reverse, tanh) by SVI: %d steps of %d of the %d training digits.\n",
+		d, s.hidden, 2*s.latent, steps, s.batch, train.N)
+	_, err = ppl.SVI(model, guide, store, x, ppl.SVIConfig{
+		Objective: ppl.Objective{K: 1, AnalyticKL: true, Subsample: s.batch},
+		Steps:     steps,
+		Adam:      vi.AdamConfig{LR: s.lr},
+		Schedule:  vi.CosineDecay{Initial: s.lr, Min: s.lr / 10, Steps: steps},
+		Seed:      c.Seed,
+		Callback: func(_ int, v float64) error {
+			res.Curve = append(res.Curve, v/float64(train.N))
+			return nil
+		},
+	})
 	if err != nil {
 		return res, err
 	}
 
-	// One checkpoint file feeds both sides: checkpoint.LoadVAE builds the
-	// built-in VAE from it and ppl.ParamStore.Load reads its tensors under
-	// their PyTorch names.
-	path := cfg.Checkpoint
-	if path == "" {
-		vae, err := train(splits.Train.Head(sz.trainN), sz, cfg.Seed)
-		if err != nil {
-			return res, err
-		}
-		dir, err := os.MkdirTemp("", "vitool-09-")
-		if err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "vae.safetensors")
-		if err := checkpoint.SaveVAE(path, vae); err != nil {
-			return res, err
-		}
-		fmt.Fprintf(w, "VAE trained by the amortized trainer on %d MNIST digits (latent %d, hidden %v, %d epochs)\n",
-			min(sz.trainN, splits.Train.N), sz.latent, sz.hidden, sz.epochs)
-	}
-	vae, err := checkpoint.LoadVAE(path)
+	// 2. The same model as train-vae's: the built-in VAE from the pair's
+	// parameters.
+	vae, err := builtin(store, d, s)
 	if err != nil {
 		return res, err
 	}
-	if vae.DataDim() != splits.Test.D {
-		return res, fmt.Errorf("-checkpoint %s: data dimension %d, want %d (MNIST)", path, vae.DataDim(), splits.Test.D)
+	xt := dense(test, s.points)
+	obj := ppl.Objective{Bound: ppl.BoundIWAE, K: 8}
+	a, errA := ppl.GradientTraces(model, guide, store, xt, obj, rand.New(rand.NewPCG(c.Seed, 3)))
+	b, errB := ppl.GradientTraces(vae.Model(), vae.Guide(), vae.Store, xt, obj, rand.New(rand.NewPCG(c.Seed, 3)))
+	if errA != nil || errB != nil {
+		return res, fmt.Errorf("gradients: %v, %v", errA, errB)
 	}
-	store := ppl.NewParamStore()
-	if err := store.Load(path); err != nil {
+	res.SameValue = a.Value == b.Value
+	for name, g := range a.Grads {
+		for i, v := range g.RawMatrix().Data {
+			res.MaxGradDiff = math.Max(res.MaxGradDiff, math.Abs(v-b.Grads[name].RawMatrix().Data[i]))
+		}
+	}
+	fmt.Fprintf(w, "\nAt the trained parameters, on %d test digits, IWAE-8 with one seed: objective %.6f (pair) and %.6f (built-in VAE), identical: %v;\n",
+		s.points, a.Value, b.Value, res.SameValue)
+	fmt.Fprintf(w, "the gradients of all %d weights differ by at most %.3g.\n", countWeights(store), res.MaxGradDiff)
+
+	// 3. Evaluation on test digits.
+	res.TestELBO, err = amortized.EvaluateVAE(vae, test, c.Seed)
+	if err != nil {
 		return res, err
 	}
-	res.Config = vae.Config
+	if err := evaluate(&res, model, guide, store, vae, test, s, c.Seed); err != nil {
+		return res, err
+	}
+	report(w, res, test)
+	if c.Out == "" {
+		return res, nil
+	}
+	res.Figures, err = figures(c.Out, res, vae, test)
+	return res, err
+}
+
+// builtin returns the amortized.VAE with the pair's architecture and the
+// parameters in store: the names are the same.
+func builtin(store *ppl.ParamStore, d int, s size) (*amortized.VAE, error) {
+	cfg := amortized.VAEConfig{DataDim: d, Latent: s.latent, Hidden: s.hidden, Activation: amortized.Tanh}
+	params := map[string]amortized.Tensor{}
 	for _, n := range store.Names() {
-		r, c := store.Get(n).Dims()
-		res.NParams += r * c
-	}
-	fmt.Fprintf(w, "ppl.ParamStore loaded from the checkpoint: %d tensors, %d parameters\n", len(store.Names()), res.NParams)
-
-	pairs := [2]pair{newPair(vae.Config, float32Arith), newPair(vae.Config, float64Arith)}
-	test := splits.Test.Head(sz.points).Binarize(rand.New(rand.NewPCG(cfg.Seed, 7)))
-	res.Points = test.N
-
-	// The pair's trace on one image: what ppl sees of the VAE.
-	x0 := test.Float64Row(nil, 0)
-	if err := describe(&res, pairs[0], store, x0, cfg.Seed); err != nil {
-		return res, err
-	}
-	fmt.Fprintln(w, "\nThe VAE as a ppl model/guide pair (one traced run, K = 4 particles):")
-	for _, s := range res.Sites {
-		fmt.Fprintln(w, "  "+s)
-	}
-	fmt.Fprintf(w, "  parameters read with Tracer.Param: %v\n", res.Params)
-
-	// The estimators, built-in against ppl, with the same seeds.
-	for m := range nMethods {
-		r := row{Method: m, K: sz.k, MinStdErr: math.Inf(1)}
-		if m == methIWAE {
-			r.K = sz.iwaeK
+		v := store.Get(n)
+		r, c := v.Dims()
+		t := amortized.Tensor{Shape: []int{r, c}}
+		if strings.HasSuffix(n, ".bias") {
+			t.Shape = []int{c} // a vector in a state_dict
 		}
-		var built []mc.Estimate
-		var viaPPL [2][]mc.Estimate
-		for i := range test.N {
-			x := test.Float64Row(nil, i)
-			c := mc.Config{Seed: mc.DeriveSeed(cfg.Seed, uint64(i), uint64(m))}
-			b, err := estimateBuiltIn(vae, m, sz, x, c)
+		for _, x := range v.RawMatrix().Data {
+			t.Data = append(t.Data, float32(x))
+		}
+		params[n] = t
+	}
+	return amortized.NewVAEFromParams(cfg, params)
+}
+
+// evaluate fills res.Rows: each estimator on each test digit, through ppl
+// on the pair and through mc on the built-in VAE, with the same seed.
+func evaluate(res *result, model ppl.Model, guide ppl.Guide, store *ppl.ParamStore, vae *amortized.VAE, test *dataset.Dataset, s size, seed uint64) error {
+	type est func(x []float64, cfg mc.Config) (mc.Estimate, mc.Estimate, error)
+	both := func(p func(*mat.Dense, mc.Config) (mc.Estimate, error), b func([]float64, mc.Config) (mc.Estimate, error)) est {
+		return func(x []float64, cfg mc.Config) (mc.Estimate, mc.Estimate, error) {
+			e1, err := p(mat.NewDense(1, len(x), x), cfg)
 			if err != nil {
-				return res, fmt.Errorf("built-in %s, image %d: %w", methodNames[m], i, err)
+				return e1, e1, err
 			}
-			built = append(built, b)
-			r.MinStdErr = math.Min(r.MinStdErr, b.StdErr)
-			for a, p := range pairs {
-				e, err := estimatePPL(p, store, m, sz, x, c)
-				if err != nil {
-					return res, fmt.Errorf("ppl (%v) %s, image %d: %w", p.arith, methodNames[m], i, err)
-				}
-				viaPPL[a] = append(viaPPL[a], e)
-				d := math.Abs(e.LogPX - b.LogPX)
-				r.MaxDiff[a] = math.Max(r.MaxDiff[a], d)
-				if e.LogPX == b.LogPX {
-					r.Identical[a]++
-				}
-			}
+			e2, err := b(x, cfg)
+			return e1, e2, err
 		}
-		r.BuiltIn = mc.Average(built)
-		res.Elapsed[0] += r.BuiltIn.Elapsed
-		for a := range pairs {
-			r.PPL[a] = mc.Average(viaPPL[a])
-			res.Elapsed[1+a] += r.PPL[a].Elapsed
+	}
+	for _, m := range []struct {
+		name string
+		run  est
+	}{
+		{"naive MC", both(func(x *mat.Dense, c mc.Config) (mc.Estimate, error) { return ppl.Prior(model, store, x, s.k, c) },
+			func(x []float64, c mc.Config) (mc.Estimate, error) { return mc.Prior(vae, x, s.k, c) })},
+		{"IS (encoder)", both(func(x *mat.Dense, c mc.Config) (mc.Estimate, error) {
+			return ppl.Importance(model, guide, store, x, s.k, c)
+		},
+			func(x []float64, c mc.Config) (mc.Estimate, error) {
+				return mc.Importance(vae, vae.Proposal(x), x, s.k, c)
+			})},
+		{fmt.Sprintf("IWAE-%d", s.iwaeK), both(func(x *mat.Dense, c mc.Config) (mc.Estimate, error) {
+			return ppl.IWAE(model, guide, store, x, s.iwaeK, s.reps, c)
+		},
+			func(x []float64, c mc.Config) (mc.Estimate, error) {
+				return mc.IWAE(vae, vae.Proposal(x), x, s.iwaeK, s.reps, c)
+			})},
+		{"ELBO", both(func(x *mat.Dense, c mc.Config) (mc.Estimate, error) { return ppl.ELBO(model, guide, store, x, s.k, c) },
+			func(x []float64, c mc.Config) (mc.Estimate, error) { return mc.ELBO(vae, vae.Proposal(x), x, s.k, c) })},
+	} {
+		r := row{Method: m.name}
+		for i := range s.points {
+			cfg := mc.Config{Seed: mc.DeriveSeed(seed, uint64(i))}
+			p, b, err := m.run(test.Float64Row(nil, i), cfg)
+			if err != nil {
+				return fmt.Errorf("%s on test digit %d: %w", m.name, i, err)
+			}
+			n := float64(s.points)
+			r.PPL += p.LogPX / n
+			r.Builtin += b.LogPX / n
+			r.SE += p.StdErr / n
+			r.MaxDiff = math.Max(r.MaxDiff, math.Abs(p.LogPX-b.LogPX))
 		}
 		res.Rows = append(res.Rows, r)
 	}
+	return nil
+}
 
-	fmt.Fprintf(w, "\nlog p(x) of %d binarised test digits, mean over images (nats); the same mc.Config seed on both sides.\n", test.N)
-	fmt.Fprintf(w, "max |Δ|: largest |ppl − built-in| over the images; same: images where they are equal bit for bit.\n\n")
-	t := notebook.NewTable(w, "estimator", "K", "built-in VAE (mc)", "ppl pair, float32", "max |Δ|", "same", "ppl pair, float64", "max |Δ|", "same")
+func report(w io.Writer, res result, test *dataset.Dataset) {
+	fmt.Fprintf(w, "\nTraining ELBO per digit: %.2f after the first step, %.2f at the end; test-set ELBO (%d digits, amortized.EvaluateVAE) %.2f.\n",
+		res.Curve[0], res.Curve[len(res.Curve)-1], test.N, res.TestELBO)
+	fmt.Fprintf(w, "\nlog p(x) of %d test digits, mean over the digits (nats):\n", res.Size.points)
+	t := notebook.NewTable(w, "method", "ppl pair", "built-in VAE (mc)", "max |difference|")
 	for _, r := range res.Rows {
-		k := fmt.Sprint(r.K)
-		if r.Method == methIWAE {
-			k = fmt.Sprintf("%d ×%d reps", r.K, sz.reps)
-		}
-		t.Append(methodNames[r.Method], k, notebook.PlusMinus(r.BuiltIn.LogPX, r.BuiltIn.StdErr, 4, 2),
-			fmt.Sprintf("%.6f", r.PPL[0].LogPX), fmt.Sprintf("%.1e", r.MaxDiff[0]), fmt.Sprintf("%d/%d", r.Identical[0], test.N),
-			fmt.Sprintf("%.6f", r.PPL[1].LogPX), fmt.Sprintf("%.1e", r.MaxDiff[1]), fmt.Sprintf("%d/%d", r.Identical[1], test.N))
+		t.Append(r.Method, notebook.PlusMinus(r.PPL, r.SE, 2, 2), fmt.Sprintf("%.2f", r.Builtin), fmt.Sprintf("%.1e", r.MaxDiff))
 	}
-	if err := t.Render(); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(w, "time: built-in %v, ppl float32 %v, ppl float64 %v\n",
-		res.Elapsed[0].Round(time.Millisecond), res.Elapsed[1].Round(time.Millisecond), res.Elapsed[2].Round(time.Millisecond))
-
-	// Where the two sides part: one image, draw by draw.
-	if err := compareDraws(&res, vae, pairs, store, x0, sz.draws, cfg.Seed); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(w, "\nStage by stage on test image 0, %d draws from one seed (ppl.LogWeights against the VAE's methods):\n\n", sz.draws)
-	t = notebook.NewTable(w, "quantity", "float32 pair: max |Δ|", "same", "float64 pair: max |Δ|", "same")
-	for _, s := range res.Stages {
-		t.Append(s.Name, fmt.Sprintf("%.1e", s.MaxDiff[0]), fmt.Sprintf("%d/%d", s.Identical[0], s.N),
-			fmt.Sprintf("%.1e", s.MaxDiff[1]), fmt.Sprintf("%d/%d", s.Identical[1], s.N))
-	}
-	if err := t.Render(); err != nil {
-		return res, err
-	}
-
-	if cfg.Out != "" {
-		path := filepath.Join(cfg.Out, "logweight_differences.png")
-		if err := plotDiffs(path, res); err != nil {
-			return res, err
-		}
-		res.Figures = append(res.Figures, path)
-		fmt.Fprintf(w, "\nFigures: %v\n", res.Figures)
-	}
-	return res, nil
+	t.Render()
+	fmt.Fprintln(w, "The estimates agree to rounding: the pair and the built-in VAE are one model, and the ordering IS ≥ IWAE ≥ ELBO holds.")
 }
 
-// train fits a Bernoulli VAE on the training digits with the amortized
-// trainer (gradients by compiled automatic differentiation).
-func train(data *dataset.Dataset, sz size, seed uint64) (*amortized.VAE, error) {
-	vae, err := amortized.NewVAE(amortized.VAEConfig{
-		DataDim: data.D, Latent: sz.latent, Hidden: sz.hidden, Activation: amortized.ReLU, Likelihood: amortized.Bernoulli,
-	}, rand.New(rand.NewPCG(seed, 1)))
+// figures writes the training curve and the image grids.
+func figures(dir string, res result, vae *amortized.VAE, test *dataset.Dataset) ([]string, error) {
+	f, err := notebook.NewFigures(dir)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := amortized.NewVAETrainer(vae, amortized.TrainConfig{
-		BatchSize: 100, Seed: seed, Adam: vi.AdamConfig{LR: sz.lr}, Binarization: dataset.Dynamic,
-	})
+	steps := make([]float64, len(res.Curve))
+	for i := range steps {
+		steps[i] = float64(i + 1)
+	}
+	p, err := figure.LinePlot([]figure.Series{{Name: "ELBO per digit (one minibatch)", X: steps, Y: res.Curve}},
+		figure.LineOptions{Title: "Training the ppl pair by SVI", XLabel: "step", YLabel: "nats",
+			Refs: []figure.RefLine{{Name: fmt.Sprintf("test-set ELBO %.1f", res.TestELBO), Y: res.TestELBO}}})
 	if err != nil {
 		return nil, err
 	}
-	defer tr.Close()
-	for range sz.epochs {
-		if _, err := tr.TrainEpoch(context.Background(), data, nil); err != nil {
-			return nil, err
+	if err := f.Plot("training.png", p); err != nil {
+		return nil, err
+	}
+	const n = 10
+	x := dense(test, n)
+	mu, _ := vae.Encode(x)
+	recon := vae.DecodeMean(mu)
+	z := mat.NewDense(n, vae.Config.Latent, nil)
+	rnd := rand.New(rand.NewPCG(7, 7))
+	for i := range n {
+		for j := range vae.Config.Latent {
+			z.Set(i, j, rnd.NormFloat64())
 		}
 	}
-	return vae, nil
+	samples := vae.DecodeMean(z)
+	var tiles [][]float64
+	for _, m := range []*mat.Dense{x, recon, samples} {
+		for i := range n {
+			tiles = append(tiles, m.RawRowView(i))
+		}
+	}
+	img := figure.Grid(tiles, figure.Shape{Rows: 28, Cols: 28}, n, figure.GridOptions{Pad: 2, Scale: 2})
+	if err := f.PNG("samples.png", img); err != nil {
+		return nil, err
+	}
+	return f.Paths, nil
 }
 
-// estimateBuiltIn runs estimator m of package mc on the VAE itself, with
-// vae.Proposal(x) as q.
-func estimateBuiltIn(vae *amortized.VAE, m int, sz size, x []float64, c mc.Config) (mc.Estimate, error) {
-	switch m {
-	case methPrior:
-		return mc.Prior(vae, x, sz.k, c)
-	case methIS:
-		return mc.Importance(vae, vae.Proposal(x), x, sz.k, c)
-	case methELBO:
-		return mc.ELBO(vae, vae.Proposal(x), x, sz.k, c)
-	default:
-		return mc.IWAE(vae, vae.Proposal(x), x, sz.iwaeK, sz.reps, c)
+// dense returns the first n rows of ds as a matrix.
+func dense(ds *dataset.Dataset, n int) *mat.Dense {
+	m := mat.NewDense(n, ds.D, nil)
+	for i := range n {
+		ds.Float64Row(m.RawRowView(i), i)
 	}
+	return m
 }
 
-// estimatePPL runs estimator m of package ppl on the model/guide pair.
-func estimatePPL(p pair, store *ppl.ParamStore, m int, sz size, x []float64, c mc.Config) (mc.Estimate, error) {
-	switch m {
-	case methPrior:
-		return ppl.Prior(p.model, store, x, sz.k, c)
-	case methIS:
-		return ppl.Importance(p.model, p.guide, store, x, sz.k, c)
-	case methELBO:
-		return ppl.ELBO(p.model, p.guide, store, x, sz.k, c)
-	default:
-		return ppl.IWAE(p.model, p.guide, store, x, sz.iwaeK, sz.reps, c)
+func countWeights(store *ppl.ParamStore) int {
+	n := 0
+	for _, name := range store.Names() {
+		r, c := store.Get(name).Dims()
+		n += r * c
 	}
-}
-
-// describe records the sites and parameters of one traced run of the pair.
-func describe(res *results, p pair, store *ppl.ParamStore, x []float64, seed uint64) error {
-	_, g, m, err := ppl.LogWeights(p.model, p.guide, store, x, 4, rand.New(rand.NewPCG(seed, 3)))
-	if err != nil {
-		return err
-	}
-	for _, tr := range []struct {
-		who string
-		tr  *ppl.Trace
-	}{{"guide", g}, {"model", m}} {
-		for _, s := range tr.tr.Sites {
-			r, c := s.Value.Dims()
-			res.Sites = append(res.Sites, fmt.Sprintf("%s site %q: %v, %T, value %d×%d", tr.who, s.Name, s.Kind, s.Dist, r, c))
-		}
-		res.Params = append(res.Params, tr.tr.Params...)
-	}
-	return nil
-}
-
-// compareDraws compares, for draws of z from one seed, each quantity that
-// the pair computes with its counterpart in the built-in VAE.
-func compareDraws(res *results, vae *amortized.VAE, pairs [2]pair, store *ppl.ParamStore, x []float64, k int, seed uint64) error {
-	// The built-in side, as mc computes a log-weight.
-	q := vae.Proposal(x)
-	z := mat.NewDense(k, vae.LatentDim(), nil)
-	q.Sample(z, rand.New(rand.NewPCG(seed, 5)))
-	out := vae.Decode(z)
-	ll := vae.LogLikelihood(nil, x, z)
-	lp, lq := vae.Prior().LogProb(nil, z), q.LogProb(nil, z)
-	lw := slices.Clone(ll)
-	floats.Add(lw, lp)
-	floats.Sub(lw, lq)
-	res.LogLik, res.LogW = ll, lw
-
-	stages := []stage{
-		{Name: "q(z|x): loc and log-scale (guide vs vae.Proposal)"},
-		{Name: "z: draws from q with the same stream"},
-		{Name: "log q(z|x): both dist.Normal"},
-		{Name: "log p(z): both dist.StdNormal"},
-		{Name: "decoder output at those z (model vs vae.Decode)"},
-		{Name: "log p(x|z): dist.Bernoulli vs vae.LogLikelihood"},
-		{Name: "log-weight log p(x,z) − log q(z|x)"},
-	}
-	if vae.Config.Likelihood == amortized.Gaussian {
-		stages[5].Name = "log p(x|z): dist.Normal vs vae.LogLikelihood"
-	}
-	for a, p := range pairs {
-		logw, g, m, err := ppl.LogWeights(p.model, p.guide, store, x, k, rand.New(rand.NewPCG(seed, 5)))
-		if err != nil {
-			return err
-		}
-		gz := g.Site("z")
-		qn := gz.Dist.(dist.Normal)
-		obs := m.Site("x")
-		var pout *mat.Dense
-		switch d := obs.Dist.(type) {
-		case dist.Bernoulli:
-			pout = d.Logits
-		case dist.Normal:
-			pout = d.Loc
-		}
-		cmp := func(s *stage, got, want []float64) {
-			s.N += len(got)
-			for i := range got {
-				d := math.Abs(got[i] - want[i])
-				s.MaxDiff[a] = math.Max(s.MaxDiff[a], d)
-				if got[i] == want[i] {
-					s.Identical[a]++
-				}
-			}
-		}
-		cmp(&stages[0], append(slices.Clone(qn.Loc.RawRowView(0)), qn.LogScale.RawRowView(0)...),
-			append(slices.Clone(q.Loc.RawRowView(0)), q.LogScale.RawRowView(0)...))
-		cmp(&stages[1], gz.Value.RawMatrix().Data, z.RawMatrix().Data)
-		cmp(&stages[2], gz.LogProb, lq)
-		cmp(&stages[3], m.Site("z").LogProb, lp)
-		cmp(&stages[4], pout.RawMatrix().Data, out.RawMatrix().Data)
-		cmp(&stages[5], obs.LogProb, ll)
-		cmp(&stages[6], logw, lw)
-		diff := make([]float64, k)
-		floats.SubTo(diff, logw, lw)
-		res.DiffLogW[a] = diff
-	}
-	// Each stage was counted once per arith.
-	for i := range stages {
-		stages[i].N /= 2
-	}
-	res.Stages = stages
-	return nil
-}
-
-// plotDiffs writes the scatter of log10 |Δ| per draw against the draw's
-// log-weight.
-func plotDiffs(path string, res results) error {
-	var xs, ys []float64
-	var labels []int
-	for a := range res.DiffLogW {
-		for i, d := range res.DiffLogW[a] {
-			xs = append(xs, res.LogW[i])
-			ys = append(ys, math.Log10(math.Abs(d))) // −Inf (bit-identical) is skipped
-			labels = append(labels, a)
-		}
-	}
-	p, err := figure.Scatter(xs, ys, labels, figure.ScatterOptions{
-		Title:      "ppl model/guide pair against the built-in VAE, per draw (bit-identical draws not shown)",
-		XLabel:     "log-weight log p(x,z) − log q(z|x) of the draw (nats)",
-		YLabel:     "log10 |ppl − built-in| (nats)",
-		LabelNames: []string{"float32 pair", "float64 pair"},
-	})
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return figure.Save(path, p, 0, 0)
+	return n
 }
