@@ -39,11 +39,13 @@ func BenchmarkImportanceAdapter(b *testing.B) {
 	model, guide := lgModel(lg), paramGuide(offsetMeanField(lg, x, 0.1))
 	store := NewParamStore(0)
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := Importance(model, guide, store, row(x), 10000, mc.Config{Seed: 1, Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // faModel is factor analysis with learned loadings W (D×d), offset b and
