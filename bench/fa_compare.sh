@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${REPS:-5}
 go test -run '^$' -bench 'FactorAnalysisStep' -benchtime 500x -count "$reps" -cpu 1 ./ppl |
-	awk '/^BenchmarkFactorAnalysisStep/ { split($1, a, "="); for (i = 1; i <= NF; i++) if ($(i+1) == "cpu-ns/op") v[a[2]] = v[a[2]] " " $i }
-	     END { for (d in v) { n = split(v[d], x, " "); asort(x); printf "vitool  D=%-4s cpu %.3f ms/step\n", d, x[int((n+1)/2)] / 1e6 } }' | sort -t= -k2 -n
+	python3 -c 'import re, statistics, sys
+runs = {}
+for l in sys.stdin:
+    m = re.match(r"BenchmarkFactorAnalysisStep/D=(\d+)\S*\s.*?([\d.]+) cpu-ns/op", l)
+    if m: runs.setdefault(int(m.group(1)), []).append(float(m.group(2)))
+for d in sorted(runs): print("vitool  D=%-4d cpu %.3f ms/step" % (d, statistics.median(runs[d]) / 1e6))'
 /usr/bin/python3 bench/pytorch/fa_step.py --threads 1 --reps "$reps" --steps 500 |
 	python3 -c 'import json,sys
 for l in sys.stdin:

@@ -23,4 +23,13 @@ for r in $(seq "$reps"); do
 	echo "old $(cpu "$tmp/old.test")" >>"$tmp/times"
 	echo "new $(cpu "$tmp/new.test")" >>"$tmp/times"
 done
-awk '{ v[$1] = v[$1] " " $2 } END { for (k in v) { n = split(v[k], x, " "); asort(x); printf "%s trainer: median %.2f ms CPU per step (runs:%s)\n", k, x[int((n+1)/2)], v[k] } }' "$tmp/times" | sort
+python3 - "$tmp/times" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    k, v = line.split()
+    runs.setdefault(k, []).append(float(v))
+for k in sorted(runs, reverse=True):
+    print(f"{k} trainer: median {statistics.median(runs[k]):.2f} ms CPU per step (runs: {' '.join(f'{v:.2f}' for v in runs[k])})")
+print(f"ratio new/old: {statistics.median(runs['new']) / statistics.median(runs['old']):.3f}")
+PY
