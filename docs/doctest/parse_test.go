@@ -40,6 +40,10 @@ func TestExtractCommands(t *testing.T) {
 		"```sh",
 		"vitool estimate-px --model mine.json",
 		"```",
+		"<!-- doctest: short --epochs 1 --train-n 200 -->",
+		"```sh",
+		"vitool train-vae --out out/vae",
+		"```",
 	}, "\n")
 	cmds, files, err := commands(parseBlocks(md))
 	if err != nil {
@@ -53,6 +57,7 @@ func TestExtractCommands(t *testing.T) {
 		{line: 12, text: "vitool help train-vae", script: "vitool help train-vae", sub: "train-vae"},
 		{line: 13, text: "go run ./examples/08-x/cmd/mytool fit --model m --out p.safetensors", script: "mytool fit --model m --out p.safetensors", sub: "fit", prog: "./examples/08-x/cmd/mytool"},
 		{line: 20, text: "vitool train-vae --epochs 100", script: "vitool train-vae --epochs 100", sub: "train-vae", skip: "slow: full MNIST"},
+		{line: 35, text: "vitool train-vae --out out/vae", script: "vitool train-vae --out out/vae", sub: "train-vae", short: "--epochs 1 --train-n 200"},
 	}
 	if !reflect.DeepEqual(cmds, want) {
 		t.Errorf("commands:\n got %+v\nwant %+v", cmds, want)
@@ -70,6 +75,9 @@ func TestExtractCommandsErrors(t *testing.T) {
 		"<!-- doctest: skp -->\n```sh\nvitool\n```\n",
 		"<!-- doctest: file ../escape.json -->\n```json\n{}\n```\n",
 		"<!-- doctest: file /abs.json -->\n```json\n{}\n```\n",
+		"<!-- doctest: short -->\n```sh\nvitool\n```\n",
+		"<!-- doctest: short --n 1; rm x -->\n```sh\nvitool sample\n```\n",
+		"<!-- doctest: short --n 1 -->\n```sh\nvitool sample > x.png\n```\n",
 	} {
 		if _, _, err := commands(parseBlocks(md)); err == nil {
 			t.Errorf("no error for\n%s", md)
