@@ -26,8 +26,8 @@ var docFiles = []string{"README.md", "docs/*.md", "examples/README.md", "example
 const commandTimeout = 2 * time.Minute
 
 var (
-	repoRoot   string   // absolute path of the repository root
-	binDir     string   // holds the built vitool binary
+	repoRoot   string // absolute path of the repository root
+	binDir     string // holds the built vitool binary
 	registered map[string]bool
 	topLevel   []string // the repository's top-level entries that commands see
 )
