@@ -341,7 +341,7 @@ func runFile(t *testing.T, rel string, cmds []command, files map[string]string) 
 			switch {
 			case c.skip != "":
 				t.Skipf("%s:%d: %s\n    skipped: %s", rel, c.line, c.text, c.skip)
-			case c.sub != "" && !registered[c.sub]:
+			case c.prog == "" && c.sub != "" && !registered[c.sub]:
 				t.Fatalf("%s:%d: %s\n    vitool has no %q command", rel, c.line, c.text, c.sub)
 			}
 			if c.prog != "" {
