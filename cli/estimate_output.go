@@ -110,7 +110,7 @@ const khatLimit = 0.7
 // below a table that has one, explains it.
 const (
 	khatMark = " !"
-	khatNote = "! k̂ > 0.7 (on at least one point): the weights are so heavy-tailed that the estimate and its stderr are unreliable; use more samples or a better proposal"
+	khatNote = "! k̂ > 0.7 on at least one point: the importance weights are so heavy-tailed that the estimate and its stderr are unreliable (more samples or a better proposal help)"
 )
 
 // fmtKHat formats a row's k̂ (the largest over its points) and reports
