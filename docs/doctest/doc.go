@@ -15,8 +15,9 @@
 // ./examples/EXAMPLE/cmd/NAME": a user's own program built on package cli,
 // which has vitool's commands plus the models it registers. The test
 // replaces the prefix by the built binary and runs the line with sh, so redirections
-// work; other lines (go test, comments, …) are shown to the reader but not
-// run. The commands of one Markdown file run in order, in one temporary
+// work. A line "mkdir -p out" (relative folders only) is run too, so that a
+// tutorial can create the folder its commands write to; other lines (go
+// test, comments, …) are shown to the reader but not run. The commands of one Markdown file run in order, in one temporary
 // directory that holds symbolic links to the repository's top-level files
 // and folders that git tracks: repository paths such as testdata/mnist
 // resolve, relative output paths (--out out/vae) land in the temporary

@@ -167,6 +167,10 @@ type command struct {
 // which has vitool's commands plus the models it registers.
 var userProgRE = regexp.MustCompile(`^go run (\./examples/[A-Za-z0-9_.-]+/cmd/([A-Za-z0-9_-]+))`)
 
+// mkdirRE matches a "mkdir" of relative folders, which a tutorial runs to
+// create the folder its commands write to.
+var mkdirRE = regexp.MustCompile(`^mkdir( -p)?( [A-Za-z0-9_./-]+)+$`)
+
 // lineAnnotationRE matches a trailing "# doctest: skip (reason)" or
 // "# doctest: exit N" comment.
 var lineAnnotationRE = regexp.MustCompile(`\s+#\s*doctest:\s*(skip\b\s*(.*)|exit\s+([0-9]+))\s*$`)
@@ -213,6 +217,11 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			}
 			text = strings.TrimPrefix(text, "$ ")
 			var rest, prog, name string
+			if mkdirRE.MatchString(text) {
+				// A tutorial creating its output folder.
+				cmds = append(cmds, command{line: start, text: text, script: text, skip: blockSkip})
+				continue
+			}
 			switch {
 			case userProgRE.MatchString(text):
 				m := userProgRE.FindStringSubmatch(text)
