@@ -139,7 +139,29 @@ type globalFlags struct {
 	progress string
 }
 
+// newRootCommand returns the command tree of this program: vitool's
+// commands, and fit and models when the program registered models of its
+// own (RegisterModel); the stock vitool registers none.
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	return newRoot(stdout, stderr, len(registry) > 0)
+}
+
+// newReferenceRoot returns the command tree that docs/cli.md documents:
+// every command, with fit and models marked as those of programs that
+// register models.
+func newReferenceRoot() *cobra.Command {
+	root := newRoot(io.Discard, io.Discard, true)
+	for _, c := range root.Commands() {
+		if c.Name() == "fit" || c.Name() == "models" {
+			c.Short += " (only in programs that register models, see cli.RegisterModel)"
+		}
+	}
+	return root
+}
+
+// newRoot returns the command tree, with the commands for registered models
+// (fit and models) when withModels is set.
+func newRoot(stdout, stderr io.Writer, withModels bool) *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
 		Use:   programName,
@@ -162,9 +184,11 @@ trains amortised variational models.`,
 	root.AddCommand(newSampleCommand(g, stdout, stderr))
 	root.AddCommand(newReconstructCommand(g, stdout, stderr))
 	root.AddCommand(newInterpolateCommand(g, stdout, stderr))
-	root.AddCommand(newFitCommand(g, stdout, stderr))
 	root.AddCommand(newExploreCommand(g, stdout, stderr))
-	root.AddCommand(newModelsCommand(stdout))
+	if withModels {
+		root.AddCommand(newFitCommand(g, stdout, stderr))
+		root.AddCommand(newModelsCommand(stdout))
+	}
 	// Unknown subcommands are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -102,6 +102,27 @@ func writeEstimateJSON(w io.Writer, in *estimateInput, seed uint64, exact []floa
 	return writeJSON(w, out)
 }
 
+// khatLimit is the Pareto k̂ above which an importance-sampling estimate is
+// not to be trusted (Vehtari et al., Pareto smoothed importance sampling).
+const khatLimit = 0.7
+
+// khatMark follows a k̂ above khatLimit in the table; khatNote, printed once
+// below a table that has one, explains it.
+const (
+	khatMark = " !"
+	khatNote = "! k̂ > 0.7 on at least one point: the importance weights are so heavy-tailed that the estimate and its stderr are unreliable (more samples or a better proposal help)"
+)
+
+// fmtKHat formats a row's k̂ (the largest over its points) and reports
+// whether it is above khatLimit, marking it if so.
+func fmtKHat(khat float64) (string, bool) {
+	s := fmtNum("%.2f", khat)
+	if khat > khatLimit {
+		return s + khatMark, true
+	}
+	return s, false
+}
+
 func writeEstimateTable(w io.Writer, in *estimateInput, exact []float64, rows []*estimateRow) error {
 	fmt.Fprintf(w, "model: %s (%s), latent dim %d, data dim %d; data: %s, %d point(s)\n",
 		in.modelName, in.modelSource, in.model.LatentDim(), in.model.DataDim(), in.dataName, len(in.points))
@@ -115,6 +136,7 @@ func writeEstimateTable(w io.Writer, in *estimateInput, exact []float64, rows []
 		header = append(header[:4], append([]any{"error"}, header[4:]...)...)
 	}
 	t := newTable(w, header...)
+	marked := false
 	for _, r := range rows {
 		k := strconv.Itoa(r.k)
 		if r.reps > 0 {
@@ -124,10 +146,12 @@ func writeEstimateTable(w io.Writer, in *estimateInput, exact []float64, rows []
 		if exact != nil {
 			cells = append(cells, fmtNum("%+.4f", r.errVsExact()))
 		}
+		khat, mark := fmtKHat(r.avg.KHat)
+		marked = marked || mark
 		cells = append(cells,
 			fmtNum("%.2g", r.avg.StdErr),
 			fmtNum("%.3g", r.avg.ESS),
-			fmtNum("%.2f", r.avg.KHat),
+			khat,
 			fmtDuration(r.avg.Elapsed),
 			fmtNum("%.3g", r.avg.SamplesPerSecond()),
 		)
@@ -135,5 +159,11 @@ func writeEstimateTable(w io.Writer, in *estimateInput, exact []float64, rows []
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if marked {
+		fmt.Fprintln(w, khatNote)
+	}
+	return nil
 }

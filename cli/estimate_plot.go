@@ -2,14 +2,14 @@ package cli
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/vitool/vitool/figure"
 )
 
 // writeEstimatePlot draws log p̂(x) against K, one line per method (and
 // proposal) with ±2 standard errors, and the exact log p(x) as a reference
-// line when it is known; the file extension picks the format.
+// line when it is known; the file extension picks the format. The Y axis
+// spans every estimate, so that naive sampling's climb from far below shows.
 func writeEstimatePlot(path string, in *estimateInput, exact []float64, rows []*estimateRow) error {
 	var series []figure.Series
 	index := map[string]int{}
@@ -42,18 +42,9 @@ func writeEstimatePlot(path string, in *estimateInput, exact []float64, rows []*
 	if err != nil {
 		return fmt.Errorf("--plot: %w", err)
 	}
-	// Naive estimates can sit hundreds of nats below the others at small K;
-	// keep the informative range visible by clipping the y axis from below
-	// at the lowest estimate with K ≥ 100, when there is one.
-	lo := math.Inf(1)
-	for _, r := range rows {
-		if r.k >= 100 && r.avg.LogPX < lo {
-			lo = r.avg.LogPX
-		}
-	}
-	if !math.IsInf(lo, 1) && lo > p.Y.Min {
-		p.Y.Min = lo - 0.1*(p.Y.Max-lo)
-	}
+	// The whole range, on purpose: naive estimates climb from hundreds of
+	// nats below at small K, which is the point of the plot; the others sit
+	// near the top, and the legend in the empty bottom right.
 	if err := figure.Save(path, p, 0, 0); err != nil {
 		return fmt.Errorf("--plot: %w", err)
 	}

@@ -107,7 +107,7 @@ a fixed seed, so that it is comparable across epochs and runs.
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.latent, "latent", 50, "latent dimension L")
+	fl.IntVar(&f.latent, "latent", 16, "latent dimension L")
 	fl.StringVar(&f.likelihood, "likelihood", "bernoulli", "decoder likelihood: bernoulli or gaussian")
 	fl.Float64Var(&f.logSigma, "log-sigma", 0, "log standard deviation of the Gaussian likelihood (fixed, not learned)")
 	fl.StringVar(&f.objective, "objective", "elbo", "objective: elbo (analytic KL), elbo-sampled or iwae")
@@ -141,7 +141,7 @@ loss is computed on a test set binarised once with a fixed seed (unless
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.latent, "code", 50, "code size")
+	fl.IntVar(&f.latent, "code", 16, "code size")
 	fl.StringVar(&f.loss, "loss", "bce", "reconstruction loss: mse or bce")
 	addTrainFlags(fl, f)
 	return cmd
@@ -157,11 +157,11 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // addTrainFlags adds the flags that train-vae and train-ae share.
 func addTrainFlags(fl *pflag.FlagSet, f *trainFlags) {
-	fl.StringVar(&f.hidden, "hidden", "200,200", "encoder hidden layer sizes, comma-separated (the decoder mirrors them); empty for none")
-	fl.StringVar(&f.activation, "activation", "tanh", "hidden-layer activation: tanh, relu or softplus")
-	fl.IntVar(&f.epochs, "epochs", 10, "number of epochs to train (with --resume: the new total)")
-	fl.IntVar(&f.batch, "batch", 100, "minibatch size")
-	fl.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
+	fl.StringVar(&f.hidden, "hidden", "256", "encoder hidden layer sizes, comma-separated (the decoder mirrors them); empty for none")
+	fl.StringVar(&f.activation, "activation", "relu", "hidden-layer activation: tanh, relu or softplus")
+	fl.IntVar(&f.epochs, "epochs", 15, "number of epochs to train (with --resume: the new total)")
+	fl.IntVar(&f.batch, "batch", 50, "minibatch size")
+	fl.Float64Var(&f.lr, "lr", 2e-3, "Adam learning rate")
 	fl.Float64Var(&f.clip, "clip", 0, "clip the global gradient norm to this value (0: no clipping)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed of the initialisation, shuffling, binarisation and ε")
 	fl.StringVar(&f.data, "data", "", "training data: a folder, a file or embedded:NAME (default: the embedded MNIST subset)")

@@ -433,7 +433,11 @@ func Save(path string, p *plot.Plot, width, height vg.Length) error {
 	if err != nil {
 		return fmt.Errorf("figure: %s: %w", path, err)
 	}
-	p.Draw(draw.Crop(draw.New(c), border, -border, border, -border))
+	dc := draw.Crop(draw.New(c), border, -border, border, -border)
+	dx := legendShift(p, dc)
+	p.Legend.XOffs += dx
+	p.Draw(dc)
+	p.Legend.XOffs -= dx
 	err = atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		_, err := c.WriteTo(w)
 		return err
@@ -442,6 +446,23 @@ func Save(path string, p *plot.Plot, width, height vg.Length) error {
 		return fmt.Errorf("figure: %w", err)
 	}
 	return nil
+}
+
+// legendInset is the gap between a right-aligned legend and the right edge
+// of the data area.
+const legendInset = 4 // points
+
+// legendShift returns the horizontal shift that keeps p's legend inside its
+// data area when p is drawn on c. gonum aligns a right-hand legend with the
+// canvas's right edge, which lies beyond the data area when the last X tick
+// label needs room; the legend's thumbnails then sit outside the frame, and
+// at the canvas edge they are cut off. A left-hand legend starts at the Y
+// axis and needs no shift.
+func legendShift(p *plot.Plot, c draw.Canvas) vg.Length {
+	if p.Legend.Left {
+		return 0
+	}
+	return p.DataCanvas(c).Max.X - c.Max.X - vg.Points(legendInset)
 }
 
 // newPlot returns an empty plot with the given texts and light grid lines.

@@ -265,6 +265,70 @@ func TestSaveLinePlot(t *testing.T) {
 	checkOnlyFile(t, dir, "k.pdf", "k.png", "k.svg")
 }
 
+// TestLegendInsideDataArea draws the headline estimate-against-K plot (X up
+// to 10⁶, error bars, the X label of estimate-px --plot: gonum then ends the
+// X axis well before the canvas edge) with the legend in each corner and
+// checks that no pixel of a series' colour (a legend thumbnail) lies right
+// of the X axis, where gonum would put a right-hand legend, against the
+// canvas edge.
+func TestLegendInsideDataArea(t *testing.T) {
+	k := []float64{1, 10, 100, 1000, 1e4, 1e5, 1e6}
+	series := []Series{
+		{Name: "prior", X: k, Y: []float64{-449, -300, -175, -142, -94, -92, -88}, YErr: []float64{nan, 9, 5, 3, 1, 1, 1}, Points: true},
+		{Name: "is (q: encoder)", X: k, Y: []float64{-83, -82, -82, -82, -82, -82, -82}, YErr: []float64{nan, 1, 1, 0.5, 0.2, 0.1, 0.1}, Points: true},
+	}
+	dir := t.TempDir()
+	for _, top := range []bool{false, true} {
+		for _, left := range []bool{false, true} {
+			p, err := LinePlot(series, LineOptions{Title: "t", XLabel: "K (samples per estimate)", YLabel: "log p(x)", LogX: true, LegendTop: top, LegendLeft: left})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "legend.png")
+			if err := Save(path, p, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+			img := decodePNG(t, path)
+			end := axisEnd(img)
+			b := img.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := end + 1; x < b.Max.X; x++ {
+					got := color.RGBAModel.Convert(img.At(x, y))
+					if got == Palette[0] || got == Palette[1] {
+						t.Fatalf("legend top=%v left=%v: pixel (%d, %d) of a series' colour right of the X axis, which ends at x = %d", top, left, x, y, end)
+					}
+				}
+			}
+			if p.Legend.XOffs != 0 {
+				t.Errorf("Save left the legend offset at %v", p.Legend.XOffs)
+			}
+		}
+	}
+}
+
+// axisEnd returns the right end of the X axis line of a plot image: the
+// last grey pixel of the row with the longest run of grey (not white, not
+// coloured) pixels.
+func axisEnd(img image.Image) int {
+	b := img.Bounds()
+	best, end := 0, b.Max.X-1
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		run := 0
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r < 0xc000 && r == g && g == bl {
+				run++
+				if run > best {
+					best, end = run, x
+				}
+			} else {
+				run = 0
+			}
+		}
+	}
+	return end
+}
+
 func TestScatter(t *testing.T) {
 	var x, y []float64
 	var labels []int

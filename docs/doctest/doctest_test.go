@@ -29,6 +29,7 @@ var (
 	repoRoot   string // absolute path of the repository root
 	binDir     string // holds the built vitool binary
 	registered map[string]bool
+	topLevel   []string // the repository's top-level entries that commands see
 )
 
 func TestMain(m *testing.M) {
@@ -46,6 +47,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	repoRoot = root
+	if topLevel, err = trackedTopLevel(root); err != nil {
+		fmt.Fprintln(os.Stderr, "doctest:", err)
+		return 1
+	}
 	dir, err := os.MkdirTemp("", "vitool-doctest-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "doctest:", err)
@@ -155,11 +160,16 @@ type command struct {
 	skip   string // reason to skip, if any
 	exit   int    // expected exit code
 	prog   string // a user program built on package cli ("./examples/…/cmd/NAME"), "" for vitool
+	short  string // arguments appended to script under -short (a cheaper run of a slow command)
 }
 
 // userProgRE matches "go run" of a user's own program built on package cli,
 // which has vitool's commands plus the models it registers.
 var userProgRE = regexp.MustCompile(`^go run (\./examples/[A-Za-z0-9_.-]+/cmd/([A-Za-z0-9_-]+))`)
+
+// mkdirRE matches a "mkdir" of relative folders, which a tutorial runs to
+// create the folder its commands write to.
+var mkdirRE = regexp.MustCompile(`^mkdir( -p)?( [A-Za-z0-9_./-]+)+$`)
 
 // lineAnnotationRE matches a trailing "# doctest: skip (reason)" or
 // "# doctest: exit N" comment.
@@ -182,15 +192,21 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			}
 			files[name] = strings.Join(b.lines, "\n") + "\n"
 			continue
-		case ann != "" && !strings.HasPrefix(ann, "skip"):
-			return nil, nil, fmt.Errorf("line %d: unknown doctest annotation %q (want skip (reason), file NAME or ignore)", b.line, ann)
+		case ann != "" && !strings.HasPrefix(ann, "skip") && !strings.HasPrefix(ann, "short "):
+			return nil, nil, fmt.Errorf("line %d: unknown doctest annotation %q (want skip (reason), short ARGS, file NAME or ignore)", b.line, ann)
 		}
 		if b.lang != "sh" && b.lang != "bash" && b.lang != "shell" {
 			continue
 		}
-		blockSkip := ""
-		if strings.HasPrefix(ann, "skip") {
+		blockSkip, blockShort := "", ""
+		switch {
+		case strings.HasPrefix(ann, "skip"):
 			blockSkip = reason(strings.TrimPrefix(ann, "skip"), "marked skip")
+		case strings.HasPrefix(ann, "short "):
+			blockShort = strings.TrimSpace(strings.TrimPrefix(ann, "short "))
+			if blockShort == "" || strings.ContainsAny(blockShort, shellMeta) {
+				return nil, nil, fmt.Errorf("line %d: bad short annotation %q (want arguments to append, without %s)", b.line, ann, shellMeta)
+			}
 		}
 		for i := 0; i < len(b.lines); i++ {
 			start := b.line + 1 + i
@@ -201,6 +217,11 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			}
 			text = strings.TrimPrefix(text, "$ ")
 			var rest, prog, name string
+			if mkdirRE.MatchString(text) {
+				// A tutorial creating its output folder.
+				cmds = append(cmds, command{line: start, text: text, script: text, skip: blockSkip})
+				continue
+			}
 			switch {
 			case userProgRE.MatchString(text):
 				m := userProgRE.FindStringSubmatch(text)
@@ -216,7 +237,7 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
 				continue // e.g. "vitoolx"
 			}
-			c := command{line: start, text: text, skip: blockSkip, prog: prog}
+			c := command{line: start, text: text, skip: blockSkip, prog: prog, short: blockShort}
 			if m := lineAnnotationRE.FindStringSubmatch(text); m != nil {
 				if m[3] != "" {
 					c.exit, _ = strconv.Atoi(m[3])
@@ -231,11 +252,18 @@ func commands(blocks []block) ([]command, map[string]string, error) {
 			}
 			c.script = strings.TrimSpace(name + " " + strings.TrimSpace(rest))
 			c.sub = subcommand(strings.Fields(rest))
+			if c.short != "" && strings.ContainsAny(c.script, shellMeta) {
+				return nil, nil, fmt.Errorf("line %d: %s: a short annotation cannot append arguments to a command with %s", start, c.text, shellMeta)
+			}
 			cmds = append(cmds, c)
 		}
 	}
 	return cmds, files, nil
 }
+
+// shellMeta are the characters after which appended arguments would not
+// reach the command.
+const shellMeta = "|;&<>#"
 
 // reason returns the text of a skip annotation without its parentheses, or
 // def when it is empty.
@@ -322,11 +350,15 @@ func runFile(t *testing.T, rel string, cmds []command, files map[string]string) 
 			switch {
 			case c.skip != "":
 				t.Skipf("%s:%d: %s\n    skipped: %s", rel, c.line, c.text, c.skip)
-			case c.sub != "" && !registered[c.sub]:
+			case c.prog == "" && c.sub != "" && !registered[c.sub]:
 				t.Fatalf("%s:%d: %s\n    vitool has no %q command", rel, c.line, c.text, c.sub)
 			}
 			if c.prog != "" {
 				buildProgram(t, c.prog)
+			}
+			if testing.Short() && c.short != "" {
+				c.script += " " + c.short
+				t.Logf("%s:%d: -short: running %s", rel, c.line, c.script)
 			}
 			runCommand(t, rel, work, c)
 		})
@@ -351,23 +383,64 @@ func buildProgram(t *testing.T, prog string) {
 }
 
 // newWorkDir returns a temporary directory holding symbolic links to the
-// top-level entries of the repository, so that repository paths resolve
-// while new files land in the temporary directory.
+// top-level entries of the repository that git tracks, so that repository
+// paths resolve while new files land in the temporary directory, and
+// whatever a user left in the working tree (a run/ folder from the README,
+// a model file) is not seen.
 func newWorkDir(t *testing.T) string {
 	work := t.TempDir()
-	entries, err := os.ReadDir(repoRoot)
-	if err != nil {
+	if err := linkEntries(work, repoRoot, topLevel); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		if e.Name() == ".git" {
-			continue
-		}
-		if err := os.Symlink(filepath.Join(repoRoot, e.Name()), filepath.Join(work, e.Name())); err != nil {
-			t.Fatal(err)
+	return work
+}
+
+// linkEntries creates in dir a symbolic link to root/name for each name.
+func linkEntries(dir, root string, names []string) error {
+	for _, name := range names {
+		if err := os.Symlink(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
+			return err
 		}
 	}
-	return work
+	return nil
+}
+
+// trackedTopLevel returns the sorted top-level names (files and folders) of
+// the paths that git tracks in the repository at root, and of none other:
+// untracked outputs of the documented commands are left out. Without git
+// (a source archive, say) it returns every top-level entry but .git.
+func trackedTopLevel(root string) ([]string, error) {
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	if err != nil {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, e := range entries {
+			if e.Name() != ".git" {
+				names = append(names, e.Name())
+			}
+		}
+		return names, nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, p := range strings.Split(string(out), "\x00") {
+		if p == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(p, "/")
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("git ls-files in %s lists no files", root)
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 func runCommand(t *testing.T, rel, work string, c command) {

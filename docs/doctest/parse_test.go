@@ -22,6 +22,8 @@ func TestExtractCommands(t *testing.T) {
 		"vitool help train-vae",
 		"go run ./examples/08-x/cmd/mytool fit --model m --out p.safetensors",
 		"go run ./examples/08-x/main.go",
+		"mkdir -p out",
+		"mkdir /abs; rm -rf x",
 		"```",
 		"",
 		"<!-- doctest: skip (slow: full MNIST) -->",
@@ -40,6 +42,10 @@ func TestExtractCommands(t *testing.T) {
 		"```sh",
 		"vitool estimate-px --model mine.json",
 		"```",
+		"<!-- doctest: short --epochs 1 --train-n 200 -->",
+		"```sh",
+		"vitool train-vae --out out/vae",
+		"```",
 	}, "\n")
 	cmds, files, err := commands(parseBlocks(md))
 	if err != nil {
@@ -52,7 +58,9 @@ func TestExtractCommands(t *testing.T) {
 		{line: 11, text: "vitool estimate-px --proposal nope", script: "vitool estimate-px --proposal nope", sub: "estimate-px", exit: 2},
 		{line: 12, text: "vitool help train-vae", script: "vitool help train-vae", sub: "train-vae"},
 		{line: 13, text: "go run ./examples/08-x/cmd/mytool fit --model m --out p.safetensors", script: "mytool fit --model m --out p.safetensors", sub: "fit", prog: "./examples/08-x/cmd/mytool"},
-		{line: 20, text: "vitool train-vae --epochs 100", script: "vitool train-vae --epochs 100", sub: "train-vae", skip: "slow: full MNIST"},
+		{line: 15, text: "mkdir -p out", script: "mkdir -p out"},
+		{line: 22, text: "vitool train-vae --epochs 100", script: "vitool train-vae --epochs 100", sub: "train-vae", skip: "slow: full MNIST"},
+		{line: 37, text: "vitool train-vae --out out/vae", script: "vitool train-vae --out out/vae", sub: "train-vae", short: "--epochs 1 --train-n 200"},
 	}
 	if !reflect.DeepEqual(cmds, want) {
 		t.Errorf("commands:\n got %+v\nwant %+v", cmds, want)
@@ -70,6 +78,9 @@ func TestExtractCommandsErrors(t *testing.T) {
 		"<!-- doctest: skp -->\n```sh\nvitool\n```\n",
 		"<!-- doctest: file ../escape.json -->\n```json\n{}\n```\n",
 		"<!-- doctest: file /abs.json -->\n```json\n{}\n```\n",
+		"<!-- doctest: short -->\n```sh\nvitool\n```\n",
+		"<!-- doctest: short --n 1; rm x -->\n```sh\nvitool sample\n```\n",
+		"<!-- doctest: short --n 1 -->\n```sh\nvitool sample > x.png\n```\n",
 	} {
 		if _, _, err := commands(parseBlocks(md)); err == nil {
 			t.Errorf("no error for\n%s", md)

@@ -53,7 +53,7 @@ type size struct {
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 1000, hidden: []int{128}, epochs: 12, lr: 3e-3}
+		return size{trainN: 1000, hidden: []int{128}, epochs: 6, lr: 3e-3}
 	case cfg.Full:
 		return size{trainN: 2000, hidden: []int{512, 256}, epochs: 100, lr: 1e-3}
 	default:

@@ -68,7 +68,7 @@ type size struct {
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 1000, hidden: []int{128}, latent: 8, epochs: 10, lr: 3e-3, nGen: 100}
+		return size{trainN: 1000, hidden: []int{128}, latent: 8, epochs: 6, lr: 3e-3, nGen: 100}
 	case cfg.Full:
 		return size{trainN: 2000, hidden: []int{512, 256}, latent: 16, epochs: 150, lr: 1e-3, nGen: 500}
 	default:
