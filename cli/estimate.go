@@ -92,7 +92,7 @@ docs/failure-behaviour.md.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "", "model: a JSON spec (family linear-gaussian or gaussian-mixture), a VAE checkpoint (.safetensors), a train-vae run directory, or the name of a model registered by the program (see the models command); default: the embedded linear-Gaussian model")
+	fl.StringVar(&f.model, "model", "", "model: a JSON spec (family linear-gaussian or gaussian-mixture), a VAE checkpoint (.safetensors), a train-vae run directory, or the name of a model registered by a program built on package cli (listed by its models command); default: the embedded linear-Gaussian model")
 	fl.StringVar(&f.params, "params", "", "parameters of a registered model: a safetensors file written by fit (default: the model's initial parameters)")
 	fl.StringVar(&f.data, "data", "", "data: a file (CSV, NPY, IDX, .amat), an MNIST-style directory (its test split is used) or embedded:NAME; default: the embedded data of the default model, the embedded MNIST test images for a VAE, or --n points drawn from the model")
 	fl.StringVar(&f.binarize, "binarize", "auto", "binarise the data once with a fixed seed: auto (for a Bernoulli VAE on non-binary data), fixed or none")
