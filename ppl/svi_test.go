@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -196,5 +197,36 @@ func TestSVIErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
 		}
 		t.Logf("%s: %v", tc.name, err)
+	}
+}
+
+// TestSVISameBitsAnyGOMAXPROCS fits the factor-analysis model of the
+// benchmarks (amortised full-covariance guide, subsampled plate) with
+// GOMAXPROCS 1 and 2 and requires bit-identical parameters.
+func TestSVISameBitsAnyGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	x := faData(200, 50)
+	var first map[string][]float64
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		store := NewParamStore(3)
+		if _, err := SVI(faModel(50, 2), faGuide(50, 2), store, x, SVIConfig{
+			Objective: Objective{K: 8, Subsample: 20}, Steps: 30, Adam: vi.AdamConfig{LR: 0.01}, Seed: 4,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]float64{}
+		for _, n := range store.Names() {
+			got[n] = slices.Clone(store.Unconstrained(n).RawMatrix().Data)
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		for n, v := range got {
+			if !slices.Equal(v, first[n]) {
+				t.Errorf("%s differs between GOMAXPROCS 1 and 2", n)
+			}
+		}
 	}
 }
