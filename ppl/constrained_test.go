@@ -15,13 +15,12 @@ import (
 	"github.com/vitool/vitool/vi"
 )
 
-// noSupport hides the Support method of a distribution: a user's
-// continuous prior that declares no support.
-type noSupport struct{ dist.Reparameterizer }
+// noSupport hides the Support and RSampleVar methods of a distribution: a
+// user's continuous prior that declares no support and is not
+// reparameterisable (which automatic guides used to reject).
+type noSupport struct{ dist.Differentiable }
 
-func (n noSupport) Detach() dist.Differentiable {
-	return noSupport{n.Reparameterizer.Detach().(dist.Reparameterizer)}
-}
+func (n noSupport) Detach() dist.Differentiable { return noSupport{n.Differentiable.Detach()} }
 
 // constrainedModel has a site of every kind of continuous support: real (a
 // custom prior declaring none), positive, unit interval, a 3-simplex, and
@@ -172,14 +171,28 @@ func TestAutoGuideConstrainedDensity(t *testing.T) {
 	}
 }
 
-// TestAutoLowRankRecoversPosterior fits the low-rank guide of full rank
-// to the linear-Gaussian model by SVI with STL and checks that it
-// recovers the exact posterior mean and covariance.
+// TestAutoLowRankRecoversPosterior fits the rank-1 guide by SVI with STL
+// (the learning rate annealed from 0.05 to 1e-4) to a posterior that lies in its family, N(μ₀, w wᵀ + diag(D₀)) in four
+// dimensions (a model with that prior and no observation, whose evidence is
+// 1), and checks that it recovers the mean and covariance and that its
+// ELBO reaches log p(x) = 0. (With rank r = d the parameters are not
+// identified — W can rotate and trade variance with the diagonal — and Adam
+// wanders along the optimum, so the family is tested where it is identified.)
 func TestAutoLowRankRecoversPosterior(t *testing.T) {
-	lg, x := testLG(5, 3, 0.5, 11)
+	mu0 := []float64{1, -1, 0.5, 2}
+	target := dist.LowRankMultivariateNormal{
+		Loc:       mat.NewDense(1, 4, mu0),
+		CovFactor: mat.NewDense(4, 1, []float64{1, -0.5, 0.8, 0.3}),
+		CovDiag:   mat.NewDense(1, 4, []float64{0.2, 0.5, 0.3, 0.4}),
+	}
+	prior, err := dist.NewMultivariateNormal(mu0, target.Covariance())
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := func(t *Tracer, x *ad.Var) { t.Sample("z", prior) }
+	x := row([]float64{0})
 	store := NewParamStore(0)
-	model := lgModel(lg)
-	guide, err := AutoLowRankMultivariateNormal(model, store, row(x), 3)
+	guide, err := AutoLowRankMultivariateNormal(model, store, x, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,38 +200,35 @@ func TestAutoLowRankRecoversPosterior(t *testing.T) {
 	if testing.Short() {
 		steps = 1500
 	}
-	for i, lr := range []float64{0.02, 0.002} {
-		if _, err := SVI(model, guide, store, row(x), SVIConfig{
-			Objective: Objective{K: 4, Estimator: STL}, Steps: steps, Adam: vi.AdamConfig{LR: lr}, Seed: uint64(1 + i),
-		}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := SVI(model, guide, store, x, SVIConfig{
+		Objective: Objective{K: 4, Estimator: STL}, Steps: steps,
+		Schedule: vi.CosineDecay{Initial: 0.05, Min: 1e-4, Steps: steps}, Seed: 1,
+	}); err != nil {
+		t.Fatal(err)
 	}
-	post := lg.PosteriorNormal(x)
 	scale := store.Get("auto.scale")
-	sq := mat.NewDense(1, 3, nil)
+	sq := mat.NewDense(1, 4, nil)
 	sq.MulElem(scale, scale)
 	q := dist.LowRankMultivariateNormal{Loc: store.Get("auto.loc"), CovFactor: store.Get("auto.cov_factor"), CovDiag: sq}
-	cov := q.Covariance()
+	cov, want := q.Covariance(), target.Covariance()
 	var maxErr float64
-	for i := range 3 {
-		maxErr = math.Max(maxErr, math.Abs(q.Loc.At(0, i)-post.Loc.At(0, i)))
-		for j := range 3 {
-			maxErr = math.Max(maxErr, math.Abs(cov.At(i, j)-post.Covariance().At(i, j)))
+	for i := range 4 {
+		maxErr = math.Max(maxErr, math.Abs(q.Loc.At(0, i)-mu0[i]))
+		for j := range 4 {
+			maxErr = math.Max(maxErr, math.Abs(cov.At(i, j)-want.At(i, j)))
 		}
 	}
-	t.Logf("low-rank guide (r = d = 3) after 2×%d steps: max |error| in mean and covariance %.2g", steps, maxErr)
-	if maxErr > 1e-3 {
-		t.Errorf("posterior recovery error %v > 1e-3", maxErr)
+	t.Logf("rank-1 guide after %d steps: max |error| in mean and covariance %.2g", steps, maxErr)
+	if maxErr > 1e-6 {
+		t.Errorf("posterior recovery error %v > 1e-6", maxErr)
 	}
-	est, err := ELBO(model, guide, store, row(x), 4096, mc.Config{Seed: 2})
+	est, err := ELBO(model, guide, store, x, 4096, mc.Config{Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exact := lg.LogEvidence(x)
-	t.Logf("ELBO %.6f ± %.2g, log p(x) %.6f", est.LogPX, est.StdErr, exact)
-	if gap := exact - est.LogPX; gap < -4*est.StdErr || gap > 1e-4 {
-		t.Errorf("ELBO %v ± %v, log p(x) %v: gap %v", est.LogPX, est.StdErr, exact, gap)
+	t.Logf("ELBO %.3g ± %.2g, log p(x) 0", est.LogPX, est.StdErr)
+	if est.LogPX > 4*est.StdErr || est.LogPX < -1e-6 {
+		t.Errorf("ELBO %v ± %v, want 0", est.LogPX, est.StdErr)
 	}
 }
 
