@@ -27,31 +27,44 @@ type slot struct {
 	plate     string
 	n         int
 	off, cols int // its block of columns in the concatenated latent row
+	// bij maps the site's unconstrained coordinates (udim per member) onto
+	// its support (nil when the layout is not for a continuous guide);
+	// uoff and ucols are its block in the concatenated unconstrained row.
+	bij         dist.Bijector
+	udim        int
+	uoff, ucols int
 }
 
+// identity reports whether the slot's bijector is the identity.
+func (s slot) identity() bool { _, ok := s.bij.(dist.Identity); return ok || s.bij == nil }
+
 // latentSlots traces model once (one particle, every plate member) and
-// returns its latent sites in order; with continuous, every one must be
-// reparameterisable.
+// returns its latent sites in order; with continuous, every one must have
+// a continuous support, and each slot gets the bijection onto it.
 func latentSlots(who string, model Model, store *ParamStore, x mat.Matrix, continuous bool) ([]slot, error) {
 	tr, err := RunModel(model, store, x, 1, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
 	var out []slot
-	off := 0
+	off, uoff := 0, 0
 	for _, s := range tr.Sites {
 		if s.Kind != Latent {
 			continue
 		}
-		if continuous && !isReparam(s.Dist) {
-			return nil, fmt.Errorf("%w: %s covers continuous sites only; model site %q is a %T", ErrNotReparameterizable, who, s.Name, s.Dist)
-		}
-		sl := slot{name: s.Name, dim: s.Value.C, n: 1, off: off}
+		sl := slot{name: s.Name, dim: s.Value.C, n: 1, off: off, udim: s.Value.C}
 		if s.Plate != nil {
 			sl.plate, sl.n = s.Plate.Name, s.Plate.N
 		}
+		if continuous {
+			if sl.bij, sl.udim, err = siteBijector(who, s); err != nil {
+				return nil, err
+			}
+		}
 		sl.cols = sl.dim * sl.n
+		sl.uoff, sl.ucols = uoff, sl.udim*sl.n
 		off += sl.cols
+		uoff += sl.ucols
 		out = append(out, sl)
 	}
 	if len(out) == 0 {
@@ -60,9 +73,63 @@ func latentSlots(who string, model Model, store *ParamStore, x mat.Matrix, conti
 	return out, nil
 }
 
+// siteBijector returns the bijection from unconstrained space onto the
+// support of the model site s, like Pyro's biject_to, and the number of
+// unconstrained columns. A distribution that declares no support
+// (dist.Supporter) is taken to be continuous on the reals unless it is a
+// dist.Enumerator. It returns an error wrapping ErrNotReparameterizable,
+// naming the site and its support, for a discrete site.
+func siteBijector(who string, s *Site) (b dist.Bijector, udim int, err error) {
+	sup, declared, err := supportOf(s.Dist)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %s: model site %q: %v", ErrNotReparameterizable, who, s.Name, err)
+	}
+	if !declared {
+		if _, ok := s.Dist.(dist.Enumerator); ok {
+			return nil, 0, fmt.Errorf("%w: %s covers continuous sites only; model site %q is a discrete %T (enumerate it, or write its guide by hand)", ErrNotReparameterizable, who, s.Name, s.Dist)
+		}
+		return dist.Identity{}, s.Value.C, nil
+	}
+	if sup.Discrete() {
+		return nil, 0, fmt.Errorf("%w: %s covers continuous sites only; model site %q is a %T with the discrete support %v (enumerate it, or write its guide by hand)", ErrNotReparameterizable, who, s.Name, s.Dist, sup)
+	}
+	if b, err = dist.BijectTo(sup); err != nil {
+		return nil, 0, fmt.Errorf("%w: %s: model site %q: %v", ErrNotReparameterizable, who, s.Name, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b, udim, err = nil, 0, fmt.Errorf("%w: %s: model site %q has %d columns, which its support %v cannot have: %v", ErrShape, who, s.Name, s.Value.C, sup, r)
+		}
+	}()
+	return b, b.InverseDim(s.Value.C), nil
+}
+
+// supportOf returns the declared support of d, reporting false if d
+// declares none, and an error if its Support method panics (a Uniform
+// whose bounds differ between coordinates).
+func supportOf(d dist.Distribution) (s dist.Support, declared bool, err error) {
+	sp, ok := d.(dist.Supporter)
+	if !ok {
+		return dist.Support{}, false, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("its support: %v", r)
+		}
+	}()
+	return sp.Support(), true, nil
+}
+
 func layoutDim(l []slot) int {
 	last := l[len(l)-1]
 	return last.off + last.cols
+}
+
+// unconstrainedDim returns the number of columns of the concatenated
+// unconstrained row of a continuous layout.
+func unconstrainedDim(l []slot) int {
+	last := l[len(l)-1]
+	return last.uoff + last.ucols
 }
 
 // byPlate runs f for the slots outside plates, then opens each plate once
@@ -90,13 +157,23 @@ func byPlate(t *Tracer, layout []slot, f func(s slot, p *Plate)) {
 }
 
 // AutoNormal returns a mean-field Gaussian guide for every latent site of
-// model, like Pyro's AutoNormal: site s is drawn from a diagonal Normal with
-// parameters "auto.<s>.loc" and "auto.<s>.log_scale" (1×Dim each, or N×Dim
-// for a site in a plate of N members, one row per member; means 0 and
-// standard deviations AutoInitScale at first). The model is traced once at
-// x to find its sites; AutoNormal returns an error wrapping
-// ErrNotReparameterizable if one is discrete, and any error of that run.
-// The guide opens the model's plates, so it follows their subsampling.
+// model, like Pyro's AutoNormal. Each site is fitted in unconstrained
+// space and mapped onto its support by dist.BijectTo (Pyro's biject_to):
+// for a site with support s and bijection b = BijectTo(s), the guide draws
+// u from a diagonal Normal with parameters "auto.<s>.loc" and
+// "auto.<s>.log_scale" (1×du each, or N×du for a site in a plate of N
+// members, one row per member; du = b.InverseDim(Dim), which is Dim but
+// for a simplex, K−1, and a Cholesky factor; means 0 and standard
+// deviations AutoInitScale at first) and samples the site as
+// dist.TransformedDistribution{Base: that Normal, Transform: b}, whose
+// log-density is log q(u) − log |det J_b(u)|. A real site is drawn from
+// the Normal itself. A distribution that declares no support (no Support
+// method) is taken as real unless it is a dist.Enumerator.
+//
+// The model is traced once at x to find its sites; AutoNormal returns an
+// error wrapping ErrNotReparameterizable, naming the site and its support,
+// if one is discrete, and any error of that run. The guide opens the
+// model's plates, so it follows their subsampling.
 func AutoNormal(model Model, store *ParamStore, x mat.Matrix) (Guide, error) {
 	layout, err := latentSlots("AutoNormal", model, store, x, true)
 	if err != nil {
@@ -104,30 +181,82 @@ func AutoNormal(model Model, store *ParamStore, x mat.Matrix) (Guide, error) {
 	}
 	return func(t *Tracer, x *ad.Var) {
 		byPlate(t, layout, func(s slot, p *Plate) {
-			loc := t.Param("auto."+s.name+".loc", Zeros(s.n, s.dim))
-			ls := t.Param("auto."+s.name+".log_scale", Fill(s.n, s.dim, math.Log(AutoInitScale)))
+			loc := t.Param("auto."+s.name+".loc", Zeros(s.n, s.udim))
+			ls := t.Param("auto."+s.name+".log_scale", Fill(s.n, s.udim, math.Log(AutoInitScale)))
 			if p != nil {
 				loc, ls = p.Gather(loc), p.Gather(ls)
 			}
-			t.Sample(s.name, dist.Normal{Loc: loc, LogScale: ls})
+			base := dist.Normal{Loc: loc, LogScale: ls}
+			if s.identity() {
+				t.Sample(s.name, base)
+				return
+			}
+			t.Sample(s.name, newCachedTransform(base, s.bij))
 		})
 	}, nil
 }
 
+// cachedTransform is a TransformedDistribution that remembers the
+// unconstrained draw behind its last reparameterised sample, as Pyro's
+// transforms with cache_size=1: the log-density of that sample is taken
+// from u directly instead of from Transform⁻¹(x), which loses accuracy
+// where the bijection saturates (a sigmoid near 0 or 1).
+type cachedTransform struct {
+	dist.TransformedDistribution
+	cache *transformCache
+}
+
+type transformCache struct{ x, u *ad.Var }
+
+var _ dist.Reparameterizer = cachedTransform{}
+
+func newCachedTransform(base dist.Differentiable, b dist.Bijector) cachedTransform {
+	return cachedTransform{TransformedDistribution: dist.TransformedDistribution{Base: base, Transform: b}, cache: &transformCache{}}
+}
+
+// RSampleVar returns Transform.Forward(u) for u drawn from Base, and
+// remembers u.
+func (c cachedTransform) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
+	u := c.Base.(dist.Reparameterizer).RSampleVar(n, rnd)
+	x := c.Transform.Forward(u)
+	c.cache.x, c.cache.u = x, u
+	return x
+}
+
+// LogProbVar returns log p_Base(u) − log |det J(u)|, with u the remembered
+// draw when x is the last sample and Transform⁻¹(x) otherwise.
+func (c cachedTransform) LogProbVar(x *ad.Var) *ad.Var {
+	if x == c.cache.x && x != nil {
+		u := c.cache.u
+		return ad.Sub(c.Base.LogProbVar(u), c.Transform.LogDetJacobian(u))
+	}
+	return c.TransformedDistribution.LogProbVar(x)
+}
+
+// Detach returns the distribution with Base's gradients stopped, sharing
+// the cache.
+func (c cachedTransform) Detach() dist.Differentiable {
+	return cachedTransform{TransformedDistribution: c.TransformedDistribution.Detach().(dist.TransformedDistribution), cache: c.cache}
+}
+
 // AutoMultivariateNormal returns a full-rank Gaussian guide over the
-// concatenation z of every latent site of model, in the order the model
-// samples them (a site in a plate of N members contributes its N rows side
-// by side), like Pyro's AutoMultivariateNormal: z ~ N(μ, L Lᵀ) with μ the
-// 1×d parameter "auto.loc" and L the d×d parameter "auto.scale_tril",
-// constrained to LowerCholesky. The joint draw is recorded as the auxiliary
-// site AuxSiteName, and each latent site takes its block of columns. Its
-// errors are those of AutoNormal; it does not support subsampled plates.
+// concatenation u of every latent site of model in unconstrained space, in
+// the order the model samples them (a site in a plate of N members
+// contributes its N rows side by side), like Pyro's
+// AutoMultivariateNormal: u ~ N(μ, L Lᵀ) with μ the 1×d parameter
+// "auto.loc" and L the d×d parameter "auto.scale_tril", constrained to
+// LowerCholesky. The joint draw is recorded as the auxiliary site
+// AuxSiteName; each latent site takes its block of columns, mapped onto
+// its support by dist.BijectTo as in AutoNormal, and carries −log |det J|
+// of that map as its log-density, so that the guide's density is that of
+// the constrained values. Its errors are those of AutoNormal; it does not
+// support subsampled plates.
 func AutoMultivariateNormal(model Model, store *ParamStore, x mat.Matrix) (Guide, error) {
 	layout, err := latentSlots("AutoMultivariateNormal", model, store, x, true)
 	if err != nil {
 		return nil, err
 	}
-	d := layoutDim(layout)
+	d := unconstrainedDim(layout)
 	return func(t *Tracer, x *ad.Var) {
 		loc := t.Param("auto.loc", Zeros(1, d))
 		l := t.Param("auto.scale_tril", func(*rand.Rand) *mat.Dense {
@@ -141,8 +270,36 @@ func AutoMultivariateNormal(model Model, store *ParamStore, x mat.Matrix) (Guide
 	}, nil
 }
 
-// joint draws (or replays) the auxiliary site aux from d and splits its value
-// into the latent sites of layout, which carry no density of their own.
+// AutoLowRankMultivariateNormal is AutoMultivariateNormal with a
+// covariance of rank r plus a diagonal, like Pyro's
+// AutoLowRankMultivariateNormal: u ~ N(μ, W Wᵀ + diag(σ²)) with μ the 1×d
+// parameter "auto.loc", W the d×r parameter "auto.cov_factor" and σ the 1×d
+// parameter "auto.scale", constrained Positive (dist.LowRankMultivariateNormal).
+// It has d(r + 2) parameters instead of the d(d + 3)/2 of the full-rank
+// guide, and a density that costs O(d r²). At first σ = AutoInitScale and
+// W is drawn from N(0, AutoInitScale²/r) with the store's stream for the
+// name. It panics if rank < 1; its errors are those of AutoNormal.
+func AutoLowRankMultivariateNormal(model Model, store *ParamStore, x mat.Matrix, rank int) (Guide, error) {
+	if rank < 1 {
+		panic(fmt.Sprintf("ppl: AutoLowRankMultivariateNormal: rank %d < 1", rank))
+	}
+	layout, err := latentSlots("AutoLowRankMultivariateNormal", model, store, x, true)
+	if err != nil {
+		return nil, err
+	}
+	d := unconstrainedDim(layout)
+	return func(t *Tracer, x *ad.Var) {
+		loc := t.Param("auto.loc", Zeros(1, d))
+		w := t.Param("auto.cov_factor", Normal(d, rank, AutoInitScale/math.Sqrt(float64(rank))))
+		scale := t.Param("auto.scale", Fill(1, d, AutoInitScale), Positive)
+		t.joint(AuxSiteName, dist.LowRankMultivariateNormal{Loc: loc, CovFactor: w, CovDiag: ad.Square(scale)}, layout)
+	}, nil
+}
+
+// joint draws (or replays) the auxiliary site aux, the unconstrained
+// concatenated latent row, from d and splits its value into the latent
+// sites of layout, each mapped onto its support; a site's log-density is
+// −log |det J| of its map (0 for a real site).
 func (t *Tracer) joint(aux string, d dist.Reparameterizer, layout []slot) {
 	k := t.trace.K
 	dim := t.checkDist(aux, d, k)
@@ -163,16 +320,24 @@ func (t *Tracer) joint(aux string, d dist.Reparameterizer, layout []slot) {
 		if p != nil && p.B() != p.N {
 			fail(ErrStructure, "an automatic joint guide cannot subsample plate %q", p.Name)
 		}
-		v := ad.SliceCols(s.Value, sl.off, sl.off+sl.cols)
+		u := ad.SliceCols(s.Value, sl.uoff, sl.uoff+sl.ucols)
 		if p != nil {
-			v = ad.Reshape(v, k*p.N, sl.dim)
+			u = ad.Reshape(u, k*p.N, sl.udim)
 		}
-		t.add(&Site{Name: sl.name, Kind: Latent, Value: v, LogProb: ad.Const(1, 1, nil), Reparam: true, Plate: p})
+		site := &Site{Name: sl.name, Kind: Latent, Value: u, LogProb: ad.Const(1, 1, nil), Reparam: true, Plate: p}
+		if !sl.identity() {
+			guard(sl.name, func() {
+				site.Value = sl.bij.Forward(u)
+				site.LogProb = ad.Neg(sl.bij.LogDetJacobian(u))
+			})
+		}
+		t.add(site)
 	})
 }
 
-// assemble builds the joint value from the latent sites of the replay
-// trace (a guide re-scored on values given per site).
+// assemble builds the joint unconstrained value from the latent sites of
+// the replay trace (a guide re-scored on values given per site), mapping
+// each back from its support.
 func (t *Tracer) assemble(layout []slot, dim int) *ad.Var {
 	k := t.trace.K
 	parts := make([]*ad.Var, len(layout))
@@ -184,11 +349,15 @@ func (t *Tracer) assemble(layout []slot, dim int) *ad.Var {
 		if len(src.Value.Data) != k*sl.cols {
 			fail(ErrShape, "site %q has %d values, want %d×%d", sl.name, len(src.Value.Data), k, sl.cols)
 		}
-		parts[i] = ad.Reshape(src.Value, k, sl.cols)
+		v := src.Value
+		if !sl.identity() {
+			v = sl.bij.InverseVar(ad.Reshape(v, k*sl.n, sl.dim))
+		}
+		parts[i] = ad.Reshape(v, k, sl.ucols)
 	}
 	v := ad.ConcatCols(parts...)
 	if v.C != dim {
-		fail(ErrShape, "the latent sites have %d columns, the joint distribution %d", v.C, dim)
+		fail(ErrShape, "the latent sites have %d unconstrained columns, the joint distribution %d", v.C, dim)
 	}
 	return v
 }

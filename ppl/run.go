@@ -60,8 +60,9 @@ func RunModel(model Model, store *ParamStore, x mat.Matrix, k int, rnd *rand.Ran
 // Replay runs model with its latent sites set to the values of the guide
 // trace g, and returns the model's trace. Every model latent must be a latent
 // site of g (ErrMissingLatent), with the model distribution's shape
-// (ErrShape), and every latent site of g must be a latent site of the model
-// (ErrUnmatchedGuideSite).
+// (ErrShape), every latent site of g must be a latent site of the model
+// (ErrUnmatchedGuideSite), and the support of g's distribution at a site
+// must lie within the model's (ErrSupport).
 func Replay(model Model, store *ParamStore, x mat.Matrix, g *Trace) (*Trace, error) {
 	xv, err := data(x)
 	if err != nil {
@@ -77,6 +78,9 @@ func replay(model Model, sess *session, x *ad.Var, g *Trace) (*Trace, error) {
 		return nil, err
 	}
 	if err := checkCovered(g, tr); err != nil {
+		return nil, err
+	}
+	if err := checkSupports(g, tr); err != nil {
 		return nil, err
 	}
 	if err := checkPlates(g, tr); err != nil {
