@@ -83,8 +83,13 @@
 //
 // # Automatic guides and evidence
 //
-// AutoNormal (mean-field) and AutoMultivariateNormal (full-rank) build a
-// Gaussian guide for all continuous latent sites of a model, like Pyro's.
+// AutoNormal (mean-field), AutoMultivariateNormal (full-rank) and
+// AutoLowRankMultivariateNormal build a Gaussian guide for all continuous
+// latent sites of a model, like Pyro's: a site with a constrained support
+// (positive, an interval, the simplex, …) is fitted in unconstrained space
+// and mapped back through dist.BijectTo of its support. A guide whose
+// distribution at a site has another support than the model's is reported
+// as an error wrapping ErrSupport, naming the site and both supports.
 // Importance, Prior, ELBO and IWAE estimate log p(x) for any model and
 // guide with the engine and diagnostics of package mc (standard error,
 // ESS, Pareto k̂), through the adapters AsModel and AsProposal.
