@@ -157,3 +157,32 @@ func (q gradProposal) LogProbVar(x *ad.Var) *ad.Var {
 
 // Detach returns q (the parameters are constants already).
 func (q gradProposal) Detach() dist.Differentiable { return q }
+
+// GradModelOf returns the mc.GradModel form of a model returned by AsModel
+// (or AsGradModel), for the same data. It returns an error for another
+// latent.Model, and the errors of AsGradModel (a discrete latent site).
+func GradModelOf(m latent.Model) (mc.GradModel, error) {
+	switch a := m.(type) {
+	case gradModel:
+		return a, nil
+	case *modelAdapter:
+		if _, err := latentSlots("GradModelOf", a.model, a.store, a.x, true); err != nil {
+			return nil, err
+		}
+		return gradModel{a}, nil
+	}
+	return nil, fmt.Errorf("ppl: GradModelOf: model is a %T, not one returned by AsModel", m)
+}
+
+// GradProposalOf returns the dist.Differentiable form of a proposal
+// returned by AsProposal (or AsGradProposal). It returns an error for
+// another distribution.
+func GradProposalOf(q dist.Distribution) (dist.Differentiable, error) {
+	switch p := q.(type) {
+	case gradProposal:
+		return p, nil
+	case proposal:
+		return gradProposal{p}, nil
+	}
+	return nil, fmt.Errorf("ppl: GradProposalOf: the distribution is a %T, not one returned by AsProposal", q)
+}
