@@ -179,6 +179,7 @@ trains amortised variational models.`,
 	root.PersistentFlags().StringVar(&g.progress, "progress", "auto", "progress bars on stderr: auto (when stderr is a terminal), always or never")
 	root.AddCommand(newEstimateCommand(g, stdout, stderr))
 	root.AddCommand(newBenchCommand(g, stdout, stderr))
+	root.AddCommand(newSandwichCommand(g, stdout, stderr))
 	root.AddCommand(newTrainVAECommand(g, stdout, stderr))
 	root.AddCommand(newTrainAECommand(g, stdout, stderr))
 	root.AddCommand(newSampleCommand(g, stdout, stderr))

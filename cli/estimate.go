@@ -22,11 +22,11 @@ import (
 )
 
 // Estimation methods, in the order the table shows them.
-var estimateMethods = []string{"prior", "is", "elbo", "elbo-kl", "iwae"}
+var estimateMethods = []string{"prior", "is", "elbo", "elbo-kl", "iwae", "ais"}
 
 // methodIDs label each method in seed derivation, so that adding or removing
 // a method from --method never changes another method's numbers.
-var methodIDs = map[string]uint64{"prior": 1, "is": 2, "elbo": 3, "elbo-kl": 4, "iwae": 5}
+var methodIDs = map[string]uint64{"prior": 1, "is": 2, "elbo": 3, "elbo-kl": 4, "iwae": 5, "ais": 6}
 
 // registeredKs is the default --k for a registered model: its traced runs
 // are slower than the built-in models', and its data sets larger.
@@ -47,6 +47,7 @@ type estimateFlags struct {
 	workers     int
 	json        bool
 	plot        string
+	ais         aisFlags
 }
 
 func newEstimateCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -62,6 +63,9 @@ data points under a latent-variable model, with several estimators side by side:
   elbo     the evidence lower bound E_q[log p(x,z) − log q(z|x)], sampled
   elbo-kl  the ELBO with the KL term in closed form: E_q[log p(x|z)] − KL(q‖p(z))
   iwae     the IWAE-K bound E[log (1/K) Σ p(x,z_k)/q(z_k|x)], over --reps replicates
+  ais      annealed importance sampling: --chains HMC chains annealed from q (or the
+           prior, --ais-start) to the posterior in --ais-steps steps; one row per
+           step count, its K column showing chains × steps
 
 Each row is averaged over the data points. When the model has an exact log p(x)
 (linear-Gaussian, mixtures) the table shows each estimate's error against it.
@@ -97,7 +101,7 @@ docs/failure-behaviour.md.`,
 	fl.StringVar(&f.data, "data", "", "data: a file (CSV, NPY, IDX, .amat), an MNIST-style directory (its test split is used) or embedded:NAME; default: the embedded data of the default model, the embedded MNIST test images for a VAE, or --n points drawn from the model")
 	fl.StringVar(&f.binarize, "binarize", "auto", "binarise the data once with a fixed seed: auto (for a Bernoulli VAE on non-binary data), fixed or none")
 	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K (for a registered model: "+registeredKs+")")
-	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae")
+	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae, ais")
 	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior), guide (a registered model's) or prior")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same numbers on any number of cores")
 	fl.IntVar(&f.reps, "reps", 32, "independent replicates averaged by the iwae bound")
@@ -105,6 +109,7 @@ docs/failure-behaviour.md.`,
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (0: GOMAXPROCS); never changes the numbers")
 	fl.BoolVar(&f.json, "json", false, "print the results as one JSON object instead of a table")
 	fl.StringVar(&f.plot, "plot", "", "also draw log p̂(x) against K, per method, into this file (.png, .svg or .pdf)")
+	addAISFlags(fl, &f.ais)
 	return cmd
 }
 
@@ -113,6 +118,7 @@ docs/failure-behaviour.md.`,
 type estimateRow struct {
 	method, proposal string
 	k, reps          int
+	ais              *aisRow // for method ais
 	avg              mc.Estimate
 	points           []mc.Estimate
 	exact            []float64 // per point; nil when the model has no exact log p(x)
@@ -158,6 +164,10 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	if err := checkDraws(ks, methods, f.reps); err != nil {
 		return err
 	}
+	aisSteps, err := f.ais.parse(methods)
+	if err != nil {
+		return err
+	}
 	if err := prepareOutput("--plot", f.plot, f.model, f.data, f.params); err != nil {
 		return err
 	}
@@ -180,6 +190,9 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	if err != nil {
 		return err
 	}
+	if err := checkAISModel(methods, in); err != nil {
+		return err
+	}
 	exact := in.exact
 	if ev, ok := m.(latent.Evidencer); ok {
 		exact = make([]float64, len(xs))
@@ -198,6 +211,10 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	}
 	var total int64
 	for _, meth := range methods {
+		if meth == "ais" {
+			total += f.ais.chainSteps(aisSteps) * int64(len(xs))
+			continue
+		}
 		for _, k := range ks {
 			n := int64(k) * int64(len(xs))
 			if meth == "iwae" {
@@ -213,13 +230,21 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	stopped := false
 rows:
 	for _, meth := range methods {
-		for _, k := range ks {
+		counts := ks
+		if meth == "ais" {
+			counts = aisSteps
+		}
+		for _, k := range counts {
 			row := &estimateRow{method: meth, k: k, exact: exact}
 			if meth != "prior" {
 				row.proposal = qname
 			}
 			if meth == "iwae" {
 				row.reps = f.reps
+			}
+			if meth == "ais" {
+				row.k, row.ais = f.ais.chains, newAISRow(k, len(xs))
+				row.proposal = f.ais.startName(qname)
 			}
 			start := time.Now()
 			points, err := estimatePoints(xs, workers, func(i int, x []float64, w int) (mc.Estimate, error) {
@@ -239,7 +264,13 @@ rows:
 				case q != nil:
 					qx = q(x)
 				}
-				est, err := runMethod(meth, mx, qx, x, k, f.reps, cfg)
+				var est mc.Estimate
+				var err error
+				if meth == "ais" {
+					est, err = row.ais.run(i, &f.ais, m, mx, qx, x, cfg)
+				} else {
+					est, err = runMethod(meth, mx, qx, x, k, f.reps, cfg)
+				}
 				if err != nil {
 					return est, fmt.Errorf("%s with K=%d on data point %d: %w", meth, k, i, err)
 				}

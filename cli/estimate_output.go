@@ -30,6 +30,9 @@ type resultJSON struct {
 	Proposal         string      `json:"proposal,omitempty"`
 	K                int         `json:"k"`
 	Reps             int         `json:"reps,omitempty"`
+	Steps            int         `json:"steps,omitempty"`       // ais: annealing steps; K is the chains
+	AcceptRate       *jsonFloat  `json:"accept_rate,omitempty"` // ais: mean HMC acceptance
+	GradEvals        int         `json:"grad_evals,omitempty"`  // ais: gradient evaluations, all points
 	LogPX            jsonFloat   `json:"log_px"`
 	StdErr           jsonFloat   `json:"stderr"`
 	ESS              jsonFloat   `json:"ess"`
@@ -83,6 +86,7 @@ func writeEstimateJSON(w io.Writer, in *estimateInput, seed uint64, exact []floa
 			Samples:          r.avg.Samples,
 			SamplesPerSecond: jsonFloat(r.avg.SamplesPerSecond()),
 		}
+		res.Steps, res.AcceptRate, res.GradEvals = r.aisJSON()
 		for i, p := range r.points {
 			pj := pointJSON{
 				LogPX:      jsonFloat(p.LogPX),
@@ -141,6 +145,9 @@ func writeEstimateTable(w io.Writer, in *estimateInput, exact []float64, rows []
 		k := strconv.Itoa(r.k)
 		if r.reps > 0 {
 			k = fmt.Sprintf("%d ×%d", r.k, r.reps)
+		}
+		if r.ais != nil {
+			k = r.ais.kCell(r.k)
 		}
 		cells := []any{r.method, r.proposal, k, fmtNum("%.4f", r.avg.LogPX)}
 		if exact != nil {

@@ -12,6 +12,7 @@ import (
 // spans every estimate, so that naive sampling's climb from far below shows.
 func writeEstimatePlot(path string, in *estimateInput, exact []float64, rows []*estimateRow) error {
 	var series []figure.Series
+	xlabel := "K (samples per estimate)"
 	index := map[string]int{}
 	for _, r := range rows {
 		name := r.method
@@ -25,13 +26,18 @@ func writeEstimatePlot(path string, in *estimateInput, exact []float64, rows []*
 			series = append(series, figure.Series{Name: name, Points: true})
 		}
 		s := &series[i]
-		s.X = append(s.X, float64(r.k))
+		x := float64(r.k)
+		if r.ais != nil {
+			x *= float64(r.ais.steps) // chains × steps
+			xlabel = "K (samples per estimate; ais: chains × steps)"
+		}
+		s.X = append(s.X, x)
 		s.Y = append(s.Y, r.avg.LogPX)
 		s.YErr = append(s.YErr, 2*r.avg.StdErr)
 	}
 	opt := figure.LineOptions{
 		Title:  fmt.Sprintf("log p(x) estimates: %s, %d point(s)", in.modelName, len(in.points)),
-		XLabel: "K (samples per estimate)",
+		XLabel: xlabel,
 		YLabel: "log p̂(x) (nats, mean over points)",
 		LogX:   true,
 	}
