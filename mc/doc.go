@@ -35,5 +35,19 @@
 //
 // A log-weight that is NaN or +Inf makes the estimator return an error naming
 // the method and the number of bad draws; -Inf is a legitimate log-weight
-// (a zero weight).
+// (a zero weight). A model or proposal that fails at run time reports it
+// with Fail, and the estimator returns the error.
+//
+// # Annealed importance sampling
+//
+// AIS anneals chains from a start distribution (the prior, or a proposal
+// q(z|x)) to the posterior along the geometric path, with a sigmoidal
+// schedule (Sigmoidal) and HMC transitions whose step size is adapted in a
+// warm-up to a target acceptance rate; it needs the gradient of
+// log p(x, z) with respect to z (GradModel: latent.LinearGaussian
+// analytically, any ppl model through ppl.AsGradModel). AISSandwich runs it
+// forward and in reverse from an exact posterior sample on simulated data,
+// the bidirectional Monte Carlo bounds of Grosse, Ghahramani and Adams
+// (2015). Chains run in units of a fixed size with their own streams, so
+// the results do not depend on the number of workers either.
 package mc

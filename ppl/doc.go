@@ -92,5 +92,7 @@
 // as an error wrapping ErrSupport, naming the site and both supports.
 // Importance, Prior, ELBO and IWAE estimate log p(x) for any model and
 // guide with the engine and diagnostics of package mc (standard error,
-// ESS, Pareto k̂), through the adapters AsModel and AsProposal.
+// ESS, Pareto k̂), through the adapters AsModel and AsProposal; AsGradModel
+// adds the gradient of log p(x, z) with respect to the latents, for
+// annealed importance sampling (mc.AIS).
 package ppl
