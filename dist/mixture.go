@@ -29,8 +29,9 @@ import (
 // Len() is n (1 when both the weights and the components are shared) and
 // Dim() is Components.Dim(). To score the rows of x under every component
 // the rows are repeated C times (ad.Repeat), and shared components are
-// repeated to match with Tile: every family of this package can be tiled,
-// and a user's family can be by implementing Tiler. A shared family that
+// repeated to match with Tile: every family of this package but
+// TransformedDistribution (and MixtureSameFamily itself) can be tiled, and
+// a user's family can be by implementing Tiler. A shared family that
 // cannot be tiled is scored one row at a time (correct, but one tape
 // operation per row).
 //
