@@ -28,8 +28,10 @@
 // Continuous: Normal, StdNormal, MultivariateNormal, LogNormal, HalfNormal,
 // Cauchy, HalfCauchy, StudentT, Laplace, Exponential, Gamma, InverseGamma,
 // Beta, Uniform, Dirichlet. Discrete: Bernoulli, Categorical, Binomial,
-// Poisson, Geometric, NegativeBinomial. Combinators: Delta (a point mass)
-// and TransformedDistribution (a base pushed through a Bijector). Parameters
+// Poisson, Geometric, NegativeBinomial, Multinomial. Combinators: Delta (a
+// point mass), TransformedDistribution (a base pushed through a Bijector)
+// and MixtureSameFamily (a finite mixture of C components of any
+// Differentiable family, shared or per row). Parameters
 // are mat.Matrix values that broadcast over rows and columns; an *ad.Var
 // parameter makes LogProbVar, RSampleVar and KLVar differentiable with
 // respect to it. Gamma, InverseGamma, Beta, StudentT and Dirichlet are
