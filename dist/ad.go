@@ -7,7 +7,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/internal/logspace"
@@ -116,15 +115,38 @@ func (s StdNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 
 // LogProbVar returns the log-masses of the rows of x, differentiable with
 // respect to Logits (and to x, as the relaxed form Σ x·l − softplus(l)).
+//
+// It is one operation on the tape, with the adjoints x − σ(l) for the
+// logits and l for x, computed in one pass over the elements.
 func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
-	b.dims()
-	return coordwise{name: "Bernoulli", params: []mat.Matrix{b.Logits},
-		f: func(x float64, th []float64) float64 { return x*th[0] - logspace.Softplus(th[0]) },
-		grad: func(x float64, th, g []float64) float64 {
-			g[0] = x - sigmoid(th[0])
-			return th[0]
-		},
-	}.logProbVar(x)
+	n, d := b.dims()
+	xr, out := checkLogProbArgs("Bernoulli", nil, x, n, d)
+	l := viewOf(b.Logits)
+	for i := range out {
+		var s float64
+		for j, v := range rowOf(xr, i) {
+			lij := l.data[i*l.rs+j*l.cs]
+			s += v*lij - logspace.Softplus(lij)
+		}
+		out[i] = s
+	}
+	return ad.Custom(len(out), 1, out, []*ad.Var{x, ad.Lift(b.Logits)}, func(g []float64, grads [][]float64) {
+		gx, gl := grads[0], grads[1]
+		for i, gi := range g {
+			if gi == 0 {
+				continue
+			}
+			for j, v := range x.Data[i*d : (i+1)*d] {
+				k := i*l.rs + j*l.cs
+				if gx != nil {
+					gx[i*d+j] += gi * l.data[k]
+				}
+				if gl != nil {
+					gl[k] += gi * (v - sigmoid(l.data[k]))
+				}
+			}
+		}
+	})
 }
 
 // Detach returns b with the gradient of its logits stopped.
