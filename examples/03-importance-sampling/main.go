@@ -15,11 +15,23 @@
 //     Pareto k̂ rises above 0.7, the point where the estimate stops being
 //     trustworthy.
 //
-// It prints one table and writes three figures to -out:
+// For Gaussian q and posterior the weights' tail is known exactly: it is a
+// power law with index k = 1 − λ_min, λ_min the smallest eigenvalue of
+// Σ_q Σ_p⁻¹ (bounded weights when λ_min ≥ 1), so that the weights have a
+// finite variance only for k < ½. The example prints it beside the Pareto k̂
+// and compares the reported standard error with the spread over repeats.
+//
+// Last, the same proposals on a model with d = 2 (posterior_2d.png): the
+// prior, the posterior and each q drawn as contours over prior samples, with
+// KL(q ‖ p(z|x)) (what the ELBO penalises) and KL(p(z|x) ‖ q) (what
+// importance sampling pays for: about e^KL samples, as in example 02).
+//
+// It prints three tables and writes four figures to -out:
 //
 //	estimate_vs_k.png   log p̂(x) against K per proposal, with the exact line
 //	log_weights.png     sorted log-weights log wₖ − log p(x) per proposal
 //	weight_share.png    share of the total weight carried by the n largest weights
+//	posterior_2d.png    d = 2: prior samples and the contours of the prior, the posterior and each q
 //
 // Usage:
 //
@@ -32,6 +44,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -72,6 +85,19 @@ type row struct {
 	AbsErr   float64 // mean |log p̂ − log p(x)|
 	ESSFrac  float64 // mean ESS/K
 	KHat     float64 // mean Pareto k̂ (NaN when undefined)
+	StdErr   float64 // mean reported (delta-method) standard error
+}
+
+// tail is the exact tail of a Gaussian proposal's weights.
+type tail struct {
+	Proposal string
+	// LambdaMin is the smallest eigenvalue of Σ_q Σ_p⁻¹, Σ_p the
+	// posterior's covariance.
+	LambdaMin float64
+	// K is the weights' tail index 1 − LambdaMin: P(w > t) falls like
+	// t^(−1/K), so the variance of w is finite only for K < ½. It is ≤ 0
+	// when LambdaMin ≥ 1 (bounded weights).
+	K float64
 }
 
 // results is what the example measured.
@@ -79,6 +105,8 @@ type results struct {
 	LogPX     float64
 	Proposals []string
 	Rows      []row
+	Tails     []tail
+	Plane     plane // the d = 2 model
 	Figures   []string
 }
 
@@ -116,6 +144,7 @@ func run(cfg config, w io.Writer) (results, error) {
 	model.SampleData(xm, rnd)
 	x := mat.Row(nil, 0, xm)
 	res := results{LogPX: model.LogEvidence(x)}
+	var err error
 
 	proposals := map[string]dist.Distribution{
 		propExact:  model.Posterior(x),
@@ -133,7 +162,6 @@ func run(cfg config, w io.Writer) (results, error) {
 			for rep := 0; rep < reps; rep++ {
 				c := mc.Config{Seed: mc.DeriveSeed(cfg.Seed, uint64(pi), uint64(ki), uint64(rep))}
 				var e mc.Estimate
-				var err error
 				if name == propPrior {
 					e, err = mc.Prior(model, x, k, c)
 				} else {
@@ -145,6 +173,9 @@ func run(cfg config, w io.Writer) (results, error) {
 				vals = append(vals, e.LogPX)
 				r.AbsErr += math.Abs(e.LogPX - res.LogPX)
 				r.ESSFrac += e.ESS / float64(k)
+				if !math.IsInf(e.StdErr, 0) {
+					r.StdErr += e.StdErr / float64(reps)
+				}
 				if !math.IsNaN(e.KHat) {
 					r.KHat += e.KHat
 					nk++
@@ -158,6 +189,9 @@ func run(cfg config, w io.Writer) (results, error) {
 			} else {
 				r.KHat = math.NaN()
 			}
+			if k == 1 {
+				r.StdErr = math.NaN() // one draw cannot measure its spread
+			}
 			res.Rows = append(res.Rows, r)
 		}
 	}
@@ -165,12 +199,55 @@ func run(cfg config, w io.Writer) (results, error) {
 	fmt.Fprintf(w, "Importance sampling on a linear-Gaussian model, D = %d, d = %d, σ = %g; exact log p(x) = %.4f\n",
 		dataDim, latentDim, noiseStd, res.LogPX)
 	fmt.Fprintf(w, "(%d independent repeats per cell; k̂ > 0.7 means the estimate cannot be trusted)\n\n", reps)
-	t := notebook.NewTable(w, "proposal q", "K", "mean log p̂", "spread (sd)", "mean |error|", "ESS/K", "k̂")
+	t := notebook.NewTable(w, "proposal q", "K", "mean log p̂", "spread (sd)", "reported stderr", "mean |error|", "ESS/K", "k̂")
 	for _, r := range res.Rows {
-		t.Append(r.Proposal, fmt.Sprint(r.K), fmt.Sprintf("%.4f", r.Mean), notebook.Num("%.4f", r.Spread),
+		t.Append(r.Proposal, fmt.Sprint(r.K), fmt.Sprintf("%.4f", r.Mean), notebook.Num("%.4f", r.Spread), notebook.Num("%.4f", r.StdErr),
 			fmt.Sprintf("%.4f", r.AbsErr), fmt.Sprintf("%.3f", r.ESSFrac), notebook.Num("%.2f", r.KHat))
 	}
 	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	// The exact tail index of each Gaussian proposal's weights.
+	post := model.PosteriorNormal(x)
+	qs := map[string]dist.Distribution{propPrior: model.Prior()}
+	for name, q := range proposals {
+		qs[name] = q
+	}
+	for _, name := range res.Proposals {
+		lm, err := lambdaMin(covariance(qs[name], model.LatentDim()), post.Covariance())
+		if err != nil {
+			return res, err
+		}
+		res.Tails = append(res.Tails, tail{Proposal: name, LambdaMin: lm, K: 1 - lm})
+	}
+	kmax := ks[len(ks)-1]
+	fmt.Fprintf(w, "\nThe weights' exact tail: P(w > t) ~ t^(−1/k), k = 1 − λ_min(Σ_q Σ_p⁻¹); Var(w) is finite only for k < ½\n\n")
+	t = notebook.NewTable(w, "proposal q", "λ_min", "tail index k", "Var(w)", fmt.Sprintf("k̂ at K = %d", kmax), fmt.Sprintf("spread / stderr at K = %d", kmax))
+	for _, tl := range res.Tails {
+		r := res.find(tl.Proposal, kmax)
+		k, v := fmt.Sprintf("%.3f", tl.K), "finite"
+		switch {
+		case tl.K >= 0.5:
+			v = "infinite"
+		case tl.K <= 0:
+			k, v = "≤ 0 (bounded)", "finite"
+		}
+		ratio := "–"
+		if r.StdErr > 0 {
+			ratio = fmt.Sprintf("%.2f", r.Spread/r.StdErr)
+		}
+		t.Append(tl.Proposal, fmt.Sprintf("%.3f", tl.LambdaMin), k, v, notebook.Num("%.2f", r.KHat), ratio)
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	// The same proposals in two dimensions.
+	if res.Plane, err = newPlane(cfg.Seed); err != nil {
+		return res, err
+	}
+	if err := res.Plane.print(w); err != nil {
 		return res, err
 	}
 
@@ -180,9 +257,65 @@ func run(cfg config, w io.Writer) (results, error) {
 		if err != nil {
 			return res, err
 		}
-		fmt.Fprintf(w, "\nFigures: %v\n", figs)
+		path := filepath.Join(cfg.Out, "posterior_2d.png")
+		if err := res.Plane.save(path); err != nil {
+			return res, err
+		}
+		res.Figures = append(res.Figures, path)
+		fmt.Fprintf(w, "\nFigures: %v\n", res.Figures)
 	}
 	return res, nil
+}
+
+// covariance returns the covariance matrix of a d-dimensional Gaussian q:
+// a diagonal Normal, the standard normal or a multivariate normal.
+func covariance(q dist.Distribution, d int) *mat.SymDense {
+	switch q := q.(type) {
+	case dist.Normal:
+		c := mat.NewSymDense(d, nil)
+		for j := 0; j < d; j++ {
+			c.SetSym(j, j, math.Exp(2*q.LogScale.At(0, j)))
+		}
+		return c
+	case dist.MultivariateNormal:
+		return q.Covariance()
+	}
+	c := mat.NewSymDense(d, nil) // dist.StdNormal
+	for j := 0; j < d; j++ {
+		c.SetSym(j, j, 1)
+	}
+	return c
+}
+
+// lambdaMin returns the smallest eigenvalue of Σ_q Σ_p⁻¹, computed as that
+// of the symmetric L_qᵀ Σ_p⁻¹ L_q with Σ_q = L_q L_qᵀ. Under q, the
+// log-weight is −½ uᵀ(L_qᵀ Σ_p⁻¹ L_q − I)u plus lower-order terms, u
+// standard normal, so its upper tail is set by the smallest eigenvalue.
+func lambdaMin(covQ, covP *mat.SymDense) (float64, error) {
+	var lq, lp mat.Cholesky
+	if !lq.Factorize(covQ) || !lp.Factorize(covP) {
+		return 0, fmt.Errorf("covariance is not positive definite")
+	}
+	var l mat.TriDense
+	lq.LTo(&l)
+	var sl mat.Dense // Σ_p⁻¹ L_q
+	if err := lp.SolveTo(&sl, &l); err != nil {
+		return 0, err
+	}
+	var m mat.Dense
+	m.Mul(l.T(), &sl)
+	d, _ := m.Dims()
+	sym := mat.NewSymDense(d, nil)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			sym.SetSym(i, j, (m.At(i, j)+m.At(j, i))/2)
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(sym, false) {
+		return 0, fmt.Errorf("eigendecomposition failed")
+	}
+	return slices.Min(eig.Values(nil)), nil
 }
 
 // shiftScale returns q with its mean moved by shift standard deviations in
