@@ -70,6 +70,10 @@ func (nd Normal) LogProbVar(x *ad.Var) *ad.Var {
 	})
 }
 
+// productBlock is how many factors of (1, 2] a log-density multiplies
+// before taking a logarithm: 2^1000 < math.MaxFloat64.
+const productBlock = 1000
+
 func allFinite(v []float64) bool {
 	for _, x := range v {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
@@ -123,12 +127,21 @@ func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
 	xr, out := checkLogProbArgs("Bernoulli", nil, x, n, d)
 	l := viewOf(b.Logits)
 	for i := range out {
+		// softplus(l) = max(l, 0) + log(1 + e^−|l|): the second terms lie
+		// in (0, log 2], so their sum is the log of a product of factors
+		// in (1, 2], taken once per block of productBlock coordinates.
 		var s float64
+		prod := 1.0
 		for j, v := range rowOf(xr, i) {
 			lij := l.data[i*l.rs+j*l.cs]
-			s += v*lij - logspace.Softplus(lij)
+			s += v*lij - math.Max(lij, 0)
+			prod *= 1 + math.Exp(-math.Abs(lij))
+			if (j+1)%productBlock == 0 {
+				s -= math.Log(prod)
+				prod = 1
+			}
 		}
-		out[i] = s
+		out[i] = s - math.Log(prod)
 	}
 	return ad.Custom(len(out), 1, out, []*ad.Var{x, ad.Lift(b.Logits)}, func(g []float64, grads [][]float64) {
 		gx, gl := grads[0], grads[1]
