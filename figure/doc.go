@@ -7,11 +7,14 @@
 // Image grids are built with the standard library's image package: Grid tiles
 // images given as row-major float slices into an *image.RGBA, and the helpers
 // Rows and Interleave put images in the order that comparison and
-// interpolation layouts need. WritePNG saves any image.
+// interpolation layouts need; GridOptions.RowLabels and ColLabels write
+// labels beside the rows and above the columns (what each row shows, latent
+// coordinates). WritePNG saves any image.
 //
 // Line and scatter plots are built with gonum.org/v1/plot. LinePlot and
 // Scatter return a *plot.Plot, which the caller may adjust further before
-// saving it with Save.
+// saving it with Save. ScatterOptions.Circles draws circles about the origin,
+// such as the contours of N(0, I) over 2-D latent codes.
 //
 // Every file is written atomically: a reader of the destination sees either
 // the old file or the complete new one, and a failed write leaves no

@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"math"
+
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/vitool/vitool/internal/atomicfile"
 )
@@ -55,6 +60,20 @@ type GridOptions struct {
 	// Background is the colour of the padding and of blank tiles; nil
 	// means GridBackground.
 	Background color.Color
+
+	// RowLabels, if not empty, labels the rows of tiles: RowLabels[r] is
+	// written, right-aligned and vertically centred, in a white margin to
+	// the left of tile row r, as wide as the longest label. ColLabels
+	// likewise labels the tile columns, centred in a white margin above
+	// them. An empty string leaves its row or column unlabelled; labels
+	// beyond the last row or column are ignored. Any Unicode text that
+	// gonum/plot's Liberation Sans font covers may be used (z₁ = −1.5,
+	// 3 → 8).
+	RowLabels, ColLabels []string
+
+	// LabelSize is the height of the labels' font in pixels; zero means
+	// 12.
+	LabelSize int
 }
 
 // Grid tiles grayscale images into one picture, columns images to a row,
@@ -63,7 +82,8 @@ type GridOptions struct {
 // The grid has min(columns, len(images)) tile columns and as many tile rows
 // as needed; each tile is shape.Cols*Scale pixels wide and shape.Rows*Scale
 // pixels high, with opt.Pad pixels of background between tiles and around
-// the border.
+// the border. With opt.RowLabels or opt.ColLabels the picture is wider or
+// higher by the white margins that hold them.
 //
 // Value 0 is black and value 1 white (reversed by opt.Invert), with gray
 // level round(255*v); values outside [0, 1], infinities included, are
@@ -118,6 +138,69 @@ func Grid[F Float](images [][]F, shape Shape, columns int, opt GridOptions) *ima
 			}
 		}
 	}
+	if hasLabel(opt.RowLabels) || hasLabel(opt.ColLabels) {
+		return labelGrid(dst, opt, rows, cols, tileW, tileH)
+	}
+	return dst
+}
+
+// hasLabel reports whether labels holds a non-empty string.
+func hasLabel(labels []string) bool {
+	for _, l := range labels {
+		if l != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// labelGrid returns the tiled picture grid inside white margins holding
+// opt.RowLabels to its left and opt.ColLabels above it.
+func labelGrid(grid *image.RGBA, opt GridOptions, rows, cols, tileW, tileH int) *image.RGBA {
+	size := opt.LabelSize
+	if size <= 0 {
+		size = 12
+	}
+	// At 72 dots per inch a point is a pixel.
+	face := font.DefaultCache.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, vg.Length(size))
+	const gap = 4 // pixels between a label and the tiles, and at the margin's edge
+	rowLabels := opt.RowLabels[:min(len(opt.RowLabels), rows)]
+	colLabels := opt.ColLabels[:min(len(opt.ColLabels), cols)]
+	left, top := 0, 0
+	for _, l := range rowLabels {
+		left = max(left, int(math.Ceil(float64(face.Width(l))))+2*gap)
+	}
+	if hasLabel(colLabels) {
+		top = int(math.Ceil(float64(face.Extents().Height))) + 2*gap
+	}
+	gw, gh := grid.Bounds().Dx(), grid.Bounds().Dy()
+	w, h := left+gw, top+gh
+	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w), vg.Length(h)), vgimg.UseDPI(72), vgimg.UseBackgroundColor(color.White))
+	c.SetColor(color.Black)
+	ext := face.Extents()
+	// vg's y axis points up from the bottom edge; baselines are placed so
+	// that a label's ascent and descent are centred on its row or margin.
+	for r, l := range rowLabels {
+		if l == "" {
+			continue
+		}
+		cy := float64(top + opt.Pad + r*(tileH+opt.Pad) + tileH/2) // from the top
+		base := float64(h) - cy - float64(ext.Ascent-ext.Descent)/2
+		x := float64(left-gap) - float64(face.Width(l))
+		c.FillString(face, vg.Point{X: vg.Length(x), Y: vg.Length(base)}, l)
+	}
+	for i, l := range colLabels {
+		if l == "" {
+			continue
+		}
+		cx := float64(left + opt.Pad + i*(tileW+opt.Pad) + tileW/2)
+		x := cx - float64(face.Width(l))/2
+		base := float64(h-top+gap) + float64(ext.Descent)
+		c.FillString(face, vg.Point{X: vg.Length(x), Y: vg.Length(base)}, l)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(dst, dst.Bounds(), c.Image(), image.Point{}, draw.Src)
+	draw.Draw(dst, image.Rect(left, top, w, h), grid, image.Point{}, draw.Src)
 	return dst
 }
 

@@ -1,6 +1,7 @@
 package figure
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/png"
@@ -275,5 +276,82 @@ func checkOnlyFile(t *testing.T, dir string, names ...string) {
 	slices.Sort(names)
 	if !slices.Equal(got, names) {
 		t.Errorf("directory holds %q, want %q", got, names)
+	}
+}
+
+// TestGridLabels checks that row and column labels widen and heighten the
+// picture by white margins, write ink into them only next to labelled rows and
+// columns, and leave the tiles as they are.
+func TestGridLabels(t *testing.T) {
+	images := [][]float64{{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 1, 0}, {0.5, 0.5, 0.5, 0.5}}
+	s := Shape{Rows: 2, Cols: 2}
+	opt := GridOptions{Pad: 1, Scale: 10}
+	plain := Grid(images, s, 2, opt)
+	tests := []struct {
+		name     string
+		rows     []string
+		cols     []string
+		wantLeft bool // a left margin
+		wantTop  bool // a top margin
+		inkRows  []bool
+		inkCols  []bool
+		wantSame bool // no labels: the plain grid
+	}{
+		{name: "none", wantSame: true},
+		{name: "empty strings", rows: []string{"", ""}, wantSame: true},
+		{name: "rows", rows: []string{"VAE, z ~ N(0, I)", ""}, wantLeft: true, inkRows: []bool{true, false}},
+		{name: "columns", cols: []string{"", "−1.5"}, wantTop: true, inkCols: []bool{false, true}},
+		{name: "both, extra labels ignored", rows: []string{"a", "b", "c"}, cols: []string{"x", "y", "z"}, wantLeft: true, wantTop: true,
+			inkRows: []bool{true, true}, inkCols: []bool{true, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := opt
+			o.RowLabels, o.ColLabels = tc.rows, tc.cols
+			img := Grid(images, s, 2, o)
+			pw, ph := plain.Bounds().Dx(), plain.Bounds().Dy()
+			w, h := img.Bounds().Dx(), img.Bounds().Dy()
+			if tc.wantSame {
+				if w != pw || h != ph || !bytes.Equal(img.Pix, plain.Pix) {
+					t.Fatalf("unlabelled grid differs from the plain one (%d×%d, want %d×%d)", w, h, pw, ph)
+				}
+				return
+			}
+			left, top := w-pw, h-ph
+			if (left > 0) != tc.wantLeft || (top > 0) != tc.wantTop {
+				t.Fatalf("margins left %d, top %d; want left %v, top %v", left, top, tc.wantLeft, tc.wantTop)
+			}
+			// The tiles are copied unchanged.
+			for y := 0; y < ph; y++ {
+				for x := 0; x < pw; x++ {
+					if img.RGBAAt(left+x, top+y) != plain.RGBAAt(x, y) {
+						t.Fatalf("tile pixel (%d, %d) changed", x, y)
+					}
+				}
+			}
+			dark := func(r image.Rectangle) bool {
+				for y := r.Min.Y; y < r.Max.Y; y++ {
+					for x := r.Min.X; x < r.Max.X; x++ {
+						if img.RGBAAt(x, y).R < 128 {
+							return true
+						}
+					}
+				}
+				return false
+			}
+			tile := 2*10 + 1
+			for r, want := range tc.inkRows {
+				band := image.Rect(0, top+1+r*tile, left, top+1+r*tile+20)
+				if got := dark(band); got != want {
+					t.Errorf("row %d label ink %v, want %v", r, got, want)
+				}
+			}
+			for c, want := range tc.inkCols {
+				band := image.Rect(left+1+c*tile, 0, left+1+c*tile+20, top)
+				if got := dark(band); got != want {
+					t.Errorf("column %d label ink %v, want %v", c, got, want)
+				}
+			}
+		})
 	}
 }

@@ -321,6 +321,21 @@ type ScatterOptions struct {
 	// Radius is the radius of each point's dot; zero means 1.5 points
 	// (2 pixels in PNG output), which suits some thousands of points.
 	Radius vg.Length
+
+	// Circles are drawn over the points, centred at the origin, dashed in
+	// dark grey (each with the next dash pattern), such as the circles of
+	// radius 1 and 2 of N(0, I) in two dimensions, which hold 39% and 86%
+	// of its mass. A circle whose radius is not finite and positive is
+	// left out.
+	Circles []Circle
+}
+
+// Circle is a circle centred at the origin of a scatter plot.
+type Circle struct {
+	// Name labels the circle in the legend; an empty name leaves it out.
+	Name string
+	// Radius is the circle's radius in data units.
+	Radius float64
 }
 
 // Scatter returns a plot of the points (x[i], y[i]), such as the 2-D latent
@@ -379,6 +394,26 @@ func Scatter(x, y []float64, labels []int, opt ScatterOptions) (*plot.Plot, erro
 			p.Legend.Add(labelName(l, opt.LabelNames), &plotter.Scatter{
 				GlyphStyle: draw.GlyphStyle{Color: c, Radius: vg.Points(3.5), Shape: shape},
 			})
+		}
+	}
+	for i, c := range opt.Circles {
+		if !isFinite(c.Radius) || c.Radius <= 0 {
+			continue
+		}
+		const n = 181
+		pts := make(plotter.XYs, n)
+		for j := range pts {
+			a := 2 * math.Pi * float64(j) / (n - 1)
+			pts[j] = plotter.XY{X: c.Radius * math.Cos(a), Y: c.Radius * math.Sin(a)}
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("figure: circle %q: %w", c.Name, err)
+		}
+		l.LineStyle = draw.LineStyle{Color: refColor, Width: lineWidth, Dashes: refDashes[i%len(refDashes)]}
+		p.Add(l)
+		if c.Name != "" {
+			p.Legend.Add(c.Name, l)
 		}
 	}
 	widen(&p.X, false)

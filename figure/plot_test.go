@@ -399,3 +399,58 @@ func TestLabelStyle(t *testing.T) {
 		t.Errorf("labelName(2) = %q, want 2", got)
 	}
 }
+
+// TestScatterCircles checks that circles widen the ranges to hold them and
+// are drawn, and that bad radii are left out.
+func TestScatterCircles(t *testing.T) {
+	x, y := []float64{0, 0.5}, []float64{0, 0.5}
+	tests := []struct {
+		name    string
+		circles []Circle
+		radius  float64 // the largest drawn circle; 0 for none
+	}{
+		{"none", nil, 0},
+		{"two", []Circle{{Name: "1σ", Radius: 1}, {Name: "2σ", Radius: 2}}, 2},
+		{"unnamed", []Circle{{Radius: 3}}, 3},
+		{"bad radii left out", []Circle{{Name: "neg", Radius: -1}, {Name: "nan", Radius: nan}, {Name: "inf", Radius: math.Inf(1)}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Scatter(x, y, nil, ScatterOptions{Circles: tc.circles})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := tc.radius
+			if r == 0 {
+				if p.X.Min < -0.1 || p.Y.Max > 0.6 {
+					t.Errorf("ranges x [%g, %g] y [%g, %g] wider than the points", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
+				}
+			} else if !(p.X.Min <= -r && p.X.Max >= r && p.Y.Min <= -r && p.Y.Max >= r) {
+				t.Errorf("ranges x [%g, %g] y [%g, %g] do not hold the circle of radius %g", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max, r)
+			}
+			// Text is antialiased and hits the circles' grey in a few
+			// pixels; a circle gives hundreds.
+			path := filepath.Join(t.TempDir(), "c.png")
+			if err := Save(path, p, 4*vg.Inch, 4*vg.Inch); err != nil {
+				t.Fatal(err)
+			}
+			if got := countColor(decodePNG(t, path), refColor); (got > 100) != (tc.radius > 0) {
+				t.Errorf("%d pixels of the circles' colour; want a circle drawn: %v", got, tc.radius > 0)
+			}
+		})
+	}
+}
+
+// countColor returns the number of pixels of img of colour c.
+func countColor(img image.Image, c color.RGBA) int {
+	b := img.Bounds()
+	n := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == c {
+				n++
+			}
+		}
+	}
+	return n
+}

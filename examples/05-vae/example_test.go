@@ -10,7 +10,9 @@ import (
 // TestRun trains the VAEs and autoencoders in fast mode and checks the
 // example's claims: training raises the ELBO, and VAE prior samples are
 // distributed much more like real digits (smaller MMD²) than decodes of
-// random N(0, I) codes by an autoencoder.
+// random N(0, I) codes by an autoencoder; a permutation test does not tell
+// two real test sets apart but does tell the AE's decodes from them; and the
+// VAE's codes leave less of the prior empty than the AE's.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	res, err := run(config{Fast: true, Out: t.TempDir(), Seed: 1}, &out)
@@ -28,9 +30,25 @@ func TestRun(t *testing.T) {
 	if !(vae.MMD2 < ae.MMD2/2) {
 		t.Errorf("MMD² to real digits: VAE samples %.4f, AE random codes %.4f: want the VAE's at most half", vae.MMD2, ae.MMD2)
 	}
-	// Real training digits against real test digits: the noise floor.
 	if !(real.MMD2 < ae.MMD2/2) {
 		t.Errorf("MMD² of real training digits %.4f not far below the AE's %.4f", real.MMD2, ae.MMD2)
+	}
+	// Two sets of real test digits are not told apart; the AE's decodes of
+	// N(0, I) codes are.
+	if floor := res.gen(kindTest); !(floor.P > 0.05) {
+		t.Errorf("real test digits against real test digits: p = %.3f, want > 0.05", floor.P)
+	}
+	if !(ae.P < 0.01) {
+		t.Errorf("AE random codes: p = %.3f, want < 0.01", ae.P)
+	}
+	// The VAE leaves less of the prior's mass far from every code than the
+	// AE, and a genuine N(0, I) sample leaves about 1%.
+	vaeCov, aeCov := res.cover(coverDraws2), res.cover(coverAE2)
+	if !(vaeCov.EmptyPrior < aeCov.EmptyPrior) {
+		t.Errorf("prior's empty mass: VAE draws %.3f, AE codes %.3f: want the VAE's smaller", vaeCov.EmptyPrior, aeCov.EmptyPrior)
+	}
+	if g := vaeCov.EmptyOfPrior; g < 0.002 || g > 0.03 {
+		t.Errorf("prior's empty mass for a genuine N(0, I) sample: %.4f, want about 0.01", g)
 	}
 	if err := notebook.CheckPNGs(res.Figures, 6); err != nil {
 		t.Error(err)

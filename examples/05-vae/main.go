@@ -10,7 +10,9 @@
 // estimating the first term with the reparameterisation z = μ + σ·ε,
 // ε ~ N(0, I), so that gradients flow through μ and σ, and computing the KL
 // term in closed form. The KL term pulls every q(z|x) towards the prior, so
-// the codes fill N(0, I) without holes and decoding z ~ N(0, I) gives digits.
+// the codes stay on the prior's scale and decoding z ~ N(0, I) gives digits;
+// how far the codes fill N(0, I) is measured (shares inside its central
+// regions, and the prior's mass far from every code).
 //
 // It prints the training curve and a table comparing generated images, and
 // writes to -out:
@@ -24,8 +26,9 @@
 // The measure of "generates digits" is the squared maximum mean discrepancy
 // (MMD², Gretton et al. 2012) between binary images drawn from each model and
 // binarised real test digits: a two-sample statistic that is zero in
-// expectation when the two sets come from the same distribution. Real
-// training digits give the floor.
+// expectation when the two sets come from the same distribution, with the
+// p-value of a permutation test. A second set of real test digits gives the
+// noise floor.
 //
 // Usage:
 //
@@ -39,10 +42,14 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"strings"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
@@ -58,6 +65,7 @@ type config = notebook.Common
 // size is the training budget.
 type size struct {
 	trainN int
+	perms  int // permutations of the MMD test
 	hidden []int
 	latent int // latent size of the generative comparison (the 2-D models are extra)
 	epochs int
@@ -68,11 +76,11 @@ type size struct {
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 1000, hidden: []int{128}, latent: 8, epochs: 6, lr: 3e-3, nGen: 100}
+		return size{trainN: 1000, perms: 200, hidden: []int{128}, latent: 8, epochs: 6, lr: 3e-3, nGen: 100}
 	case cfg.Full:
-		return size{trainN: 2000, hidden: []int{512, 256}, latent: 16, epochs: 150, lr: 1e-3, nGen: 500}
+		return size{trainN: 2000, perms: permutations, hidden: []int{512, 256}, latent: 16, epochs: 150, lr: 1e-3, nGen: 500}
 	default:
-		return size{trainN: 2000, hidden: []int{256}, latent: 16, epochs: 30, lr: 2e-3, nGen: 200}
+		return size{trainN: 2000, perms: permutations, hidden: []int{256}, latent: 16, epochs: 30, lr: 2e-3, nGen: 200}
 	}
 }
 
@@ -88,6 +96,22 @@ type epochRow struct {
 type genRow struct {
 	Kind string
 	MMD2 float64
+	// P is the permutation test's p-value for "the two sets come from the
+	// same distribution": the share of random relabellings of the pooled
+	// images whose MMD² is at least the observed one.
+	P float64
+}
+
+// coverRow measures how a set of latent points covers the prior N(0, I):
+// the share inside the central regions holding 39.3% and 86.5% of the
+// prior's mass (in two dimensions the circles of radius 1 and 2), and the
+// share of the prior's mass that lies far from every point.
+type coverRow struct {
+	Kind         string
+	Dim          int
+	In1, In2     float64 // shares inside the 39.3% and 86.5% regions
+	EmptyPrior   float64 // share of prior draws farther from every point than 99% of them are from a genuine N(0, I) sample of the same size
+	EmptyOfPrior float64 // the same measure for a genuine N(0, I) sample (about 0.01)
 }
 
 // results is what the example measured.
@@ -95,7 +119,18 @@ type results struct {
 	Curve   []epochRow // the latent-L VAE
 	Curve2  []epochRow // the 2-D VAE
 	Gen     []genRow   // real test digits, VAE samples, AE random codes
+	Cover   []coverRow // VAE means and draws, AE codes against N(0, I)
 	Figures []string
+}
+
+// cover returns the row of a kind.
+func (r results) cover(kind string) coverRow {
+	for _, c := range r.Cover {
+		if c.Kind == kind {
+			return c
+		}
+	}
+	panic("no row " + kind)
 }
 
 // gen returns the row of a kind.
@@ -110,10 +145,18 @@ func (r results) gen(kind string) genRow {
 
 // Kinds of images in the distance table.
 const (
+	kindTest     = "real test digits, another set (noise floor)"
 	kindTrain    = "real training digits"
 	kindVAE      = "VAE: decode z ~ N(0, I)"
 	kindAEStd    = "AE: decode c ~ N(0, I)"
 	kindAEFitted = "AE: decode c ~ N(mean, sd of codes)"
+
+	coverMeans2  = "VAE, L = 2: encoder means μ(x)"
+	coverDraws2  = "VAE, L = 2: draws z ~ q(z|x)"
+	coverAE2     = "AE, code size 2: codes"
+	coverDrawsL  = "VAE, L = %d: draws z ~ q(z|x)"
+	coverMeansL  = "VAE, L = %d: encoder means μ(x)"
+	permutations = 1000 // of the MMD permutation test
 )
 
 func main() {
@@ -177,23 +220,52 @@ func run(cfg config, w io.Writer) (results, error) {
 	// Binary images: real test digits binarised once, and draws from each
 	// model's Bernoulli decoder.
 	brnd := rand.New(rand.NewPCG(cfg.Seed, 51))
-	ref := bernoulli(xTest.Slice(0, min(n, test.N), 0, test.D).(*mat.Dense), brnd)
+	// The reference is the first half of the test digits; the second half
+	// is a second sample of the same distribution, the noise floor.
+	nRef := min(n, test.N/2)
+	ref := bernoulli(xTest.Slice(0, nRef, 0, test.D).(*mat.Dense), brnd)
 	h := medianDist(ref)
 	for _, k := range []struct {
 		kind string
 		imgs *mat.Dense
 	}{
+		{kindTest, xTest.Slice(nRef, 2*nRef, 0, test.D).(*mat.Dense)},
 		{kindTrain, xTrain.Slice(0, n, 0, train.D).(*mat.Dense)},
 		{kindVAE, vaeImgs},
 		{kindAEStd, aeStd},
 		{kindAEFitted, aeFit},
 	} {
-		res.Gen = append(res.Gen, genRow{Kind: k.kind, MMD2: mmd2(bernoulli(k.imgs, brnd), ref, h)})
+		m, p := mmdTest(bernoulli(k.imgs, brnd), ref, h, sz.perms, rand.New(rand.NewPCG(cfg.Seed, 52)))
+		res.Gen = append(res.Gen, genRow{Kind: k.kind, MMD2: m, P: p})
 	}
-	fmt.Fprintf(w, "\nAre generated images distributed like real digits? MMD² against %d binarised test digits (Gaussian kernel, bandwidth %.2f; 0 = indistinguishable)\n\n", ref.RawMatrix().Rows, h)
-	t = notebook.NewTable(w, "binary images", "MMD² × 1000")
+	fmt.Fprintf(w, "\nAre generated images distributed like real digits? MMD² against %d binarised test digits (Gaussian kernel, bandwidth %.2f; 0 = indistinguishable), and the p-value of a permutation test (%d relabellings of the pooled images) of \"same distribution\"\n\n", ref.RawMatrix().Rows, h, sz.perms)
+	t = notebook.NewTable(w, "binary images", "MMD² × 1000", "p-value")
 	for _, g := range res.Gen {
-		t.Append(g.Kind, fmt.Sprintf("%.2f", 1000*g.MMD2))
+		t.Append(g.Kind, fmt.Sprintf("%.2f", 1000*g.MMD2), fmt.Sprintf("%.3f", g.P))
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	// Do the codes fill N(0, I)? The encoder means, one draw z ~ q(z|x) per
+	// training digit (a draw from the aggregate posterior, which should
+	// match the prior when the model fits), and the AE's codes, against the
+	// prior's central regions and its empty mass.
+	crnd := rand.New(rand.NewPCG(cfg.Seed, 53))
+	mu2, lv2 := vae2.Encode(xTrain)
+	muL, lvL := vae.Encode(xTrain)
+	res.Cover = []coverRow{
+		coverage(coverMeans2, mu2, crnd),
+		coverage(coverDraws2, drawQ(mu2, lv2, crnd), crnd),
+		coverage(coverAE2, ae2.Encode(xTrain), crnd),
+		coverage(fmt.Sprintf(coverMeansL, sz.latent), muL, crnd),
+		coverage(fmt.Sprintf(coverDrawsL, sz.latent), drawQ(muL, lvL, crnd), crnd),
+	}
+	fmt.Fprintf(w, "\nDo the %d training digits' codes fill N(0, I)? Shares inside the central regions of N(0, I) that hold 39.3%% and 86.5%% of its mass (radius 1 and 2 in two dimensions), and the prior's empty mass: the share of %d draws from N(0, I) farther from every code than 99%% of them are from a genuine N(0, I) sample of %d points (about 1%% for such a sample)\n\n",
+		train.N, coverPriorDraws, train.N)
+	t = notebook.NewTable(w, "codes", "inside 39.3% region", "inside 86.5% region", "prior's empty mass", "same for a genuine N(0, I) sample")
+	for _, c := range res.Cover {
+		t.Append(c.Kind, fmt.Sprintf("%.1f%%", 100*c.In1), fmt.Sprintf("%.1f%%", 100*c.In2), fmt.Sprintf("%.1f%%", 100*c.EmptyPrior), fmt.Sprintf("%.1f%%", 100*c.EmptyOfPrior))
 	}
 	if err := t.Render(); err != nil {
 		return res, err
@@ -276,29 +348,135 @@ func normal(n, d int, mean, sd []float64, rnd *rand.Rand) *mat.Dense {
 	return z
 }
 
-// mmd2 returns the unbiased estimate of the squared maximum mean
+// mmdTest returns the unbiased estimate of the squared maximum mean
 // discrepancy between the rows of a and of b (Gretton et al., 2012) with the
-// Gaussian kernel exp(−‖u − v‖²/(2h²)): zero in expectation when both come
-// from the same distribution, larger the more they differ.
-func mmd2(a, b *mat.Dense, h float64) float64 {
-	mean := func(x, y *mat.Dense, same bool) float64 {
-		nx, _ := x.Dims()
-		ny, _ := y.Dims()
-		var s float64
-		var cnt int
-		for i := 0; i < nx; i++ {
-			for j := 0; j < ny; j++ {
-				if same && i == j {
-					continue
+// Gaussian kernel exp(−‖u − v‖²/(2h²)) — zero in expectation when both come
+// from the same distribution, larger the more they differ — and the p-value
+// of the permutation test of that hypothesis: the share of perms random
+// splits of the pooled rows into sets of the same sizes whose MMD² is at
+// least the observed one, counting the observed split, (1 + #{≥}) / (1 +
+// perms).
+func mmdTest(a, b *mat.Dense, h float64, perms int, rnd *rand.Rand) (mmd, p float64) {
+	na, _ := a.Dims()
+	nb, _ := b.Dims()
+	n := na + nb
+	row := func(i int) []float64 {
+		if i < na {
+			return a.RawRowView(i)
+		}
+		return b.RawRowView(i - na)
+	}
+	k := make([]float64, n*n) // the pooled kernel matrix
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			v := math.Exp(-sqDist(row(i), row(j)) / (2 * h * h))
+			k[i*n+j], k[j*n+i] = v, v
+		}
+	}
+	inA := make([]bool, n)
+	stat := func(idx []int) float64 {
+		for i, id := range idx {
+			inA[id] = i < na
+		}
+		var saa, sbb, sab float64
+		for i := 0; i < n; i++ {
+			ki := k[i*n : (i+1)*n]
+			for j := i + 1; j < n; j++ {
+				switch {
+				case inA[i] && inA[j]:
+					saa += ki[j]
+				case !inA[i] && !inA[j]:
+					sbb += ki[j]
+				default:
+					sab += ki[j]
 				}
-				d := sqDist(x.RawRowView(i), y.RawRowView(j))
-				s += math.Exp(-d / (2 * h * h))
-				cnt++
 			}
 		}
-		return s / float64(cnt)
+		return 2*saa/float64(na*(na-1)) + 2*sbb/float64(nb*(nb-1)) - 2*sab/float64(na*nb)
 	}
-	return mean(a, a, true) + mean(b, b, true) - 2*mean(a, b, false)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	mmd = stat(idx)
+	ge := 1
+	for range perms {
+		rnd.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		if stat(idx) >= mmd {
+			ge++
+		}
+	}
+	return mmd, float64(ge) / float64(perms+1)
+}
+
+// coverPriorDraws is the number of prior draws that measure the empty mass.
+const coverPriorDraws = 2000
+
+// coverage measures how the rows of z cover N(0, I) (see coverRow).
+func coverage(kind string, z *mat.Dense, rnd *rand.Rand) coverRow {
+	n, d := z.Dims()
+	c := coverRow{Kind: kind, Dim: d}
+	chi := distuv.ChiSquared{K: float64(d)}
+	r1, r2 := chi.Quantile(1-math.Exp(-0.5)), chi.Quantile(1-math.Exp(-2)) // squared radii
+	for i := range n {
+		r := floats.Dot(z.RawRowView(i), z.RawRowView(i))
+		if r <= r1 {
+			c.In1++
+		}
+		if r <= r2 {
+			c.In2++
+		}
+	}
+	c.In1 /= float64(n)
+	c.In2 /= float64(n)
+	// The distance from each prior draw to its nearest point, against the
+	// same for a genuine N(0, I) sample of n points.
+	probe := normal(coverPriorDraws, d, nil, nil, rnd)
+	genuine := normal(n, d, nil, nil, rnd)
+	dz, dg := nearest(probe, z), nearest(probe, genuine)
+	cut := slices.Clone(dg)
+	slices.Sort(cut)
+	q99 := cut[int(0.99*float64(len(cut)))]
+	for i := range dz {
+		if dz[i] > q99 {
+			c.EmptyPrior++
+		}
+		if dg[i] > q99 {
+			c.EmptyOfPrior++
+		}
+	}
+	c.EmptyPrior /= float64(len(dz))
+	c.EmptyOfPrior /= float64(len(dg))
+	return c
+}
+
+// nearest returns, for every row of p, the squared distance to its nearest
+// row of z.
+func nearest(p, z *mat.Dense) []float64 {
+	np, _ := p.Dims()
+	nz, _ := z.Dims()
+	out := make([]float64, np)
+	for i := range np {
+		best := math.Inf(1)
+		for j := range nz {
+			best = min(best, sqDist(p.RawRowView(i), z.RawRowView(j)))
+		}
+		out[i] = best
+	}
+	return out
+}
+
+// drawQ returns one draw z = μ + σ·ε from every row's q(z|x) =
+// N(μ, diag exp(logvar)).
+func drawQ(mu, logvar *mat.Dense, rnd *rand.Rand) *mat.Dense {
+	n, d := mu.Dims()
+	z := mat.NewDense(n, d, nil)
+	for i := range n {
+		for j := range d {
+			z.Set(i, j, mu.At(i, j)+math.Exp(0.5*logvar.At(i, j))*rnd.NormFloat64())
+		}
+	}
+	return z
 }
 
 // medianDist returns the median Euclidean distance between rows of x, the
@@ -373,9 +551,6 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	}
 	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
 	gopt := figure.GridOptions{Pad: 2, Scale: 2}
-	grid := func(name string, images [][]float64, columns int) error {
-		return figs.PNG(name, figure.Grid(images, shape, columns, gopt))
-	}
 
 	// Training curve.
 	var series []figure.Series
@@ -411,16 +586,24 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	const cols = 12
 	images, columns := figure.Rows(rows(vaeImgs, 0, cols), rows(vaeImgs, cols, 2*cols), rows(vaeImgs, 2*cols, 3*cols),
 		rows(aeStd, 0, cols), rows(aeStd, cols, 2*cols), rows(aeFit, 0, cols), rows(aeFit, cols, 2*cols))
-	if err := grid("samples.png", images, columns); err != nil {
+	vaeRow := fmt.Sprintf("VAE (L = %d), z ~ N(0, I)", sz.latent)
+	aeRow := fmt.Sprintf("AE (code %d), c ~ N(0, I)", sz.latent)
+	fitRow := "AE, c ~ Gaussian fitted to its codes"
+	labelled := gopt
+	labelled.RowLabels = []string{vaeRow, vaeRow, vaeRow, aeRow, aeRow, fitRow, fitRow}
+	if err := figs.PNG("samples.png", figure.Grid(images, shape, columns, labelled)); err != nil {
 		return figs.Paths, err
 	}
 
 	// Interpolations between pairs of test digits of different classes,
 	// through the encoder means.
-	pairs := [][2]int{firstPair(test, 3, 8), firstPair(test, 1, 7), firstPair(test, 0, 6), firstPair(test, 4, 9)}
+	digitPairs := [][2]int{{3, 8}, {1, 7}, {0, 6}, {4, 9}}
 	const steps = 10
 	var strips [][][]float64
-	for _, pr := range pairs {
+	labelled = gopt
+	for _, dp := range digitPairs {
+		pr := firstPair(test, dp[0], dp[1])
+		labelled.RowLabels = append(labelled.RowLabels, fmt.Sprintf("%d → %d", test.Labels[pr[0]], test.Labels[pr[1]]))
 		mu, _ := vae.Encode(xTest.Slice(pr[0], pr[0]+1, 0, test.D))
 		mv, _ := vae.Encode(xTest.Slice(pr[1], pr[1]+1, 0, test.D))
 		z := mat.NewDense(steps, sz.latent, nil)
@@ -436,29 +619,49 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 		strips = append(strips, strip)
 	}
 	images, columns = figure.Rows(strips...)
-	if err := grid("interpolation.png", images, columns); err != nil {
+	labelled.ColLabels = make([]string, columns)
+	labelled.ColLabels[0], labelled.ColLabels[columns-1] = "test digit", "test digit"
+	for s := range steps {
+		labelled.ColLabels[1+s] = fmt.Sprintf("%.2f", float64(s)/(steps-1))
+	}
+	if err := figs.PNG("interpolation.png", figure.Grid(images, shape, columns, labelled)); err != nil {
 		return figs.Paths, err
 	}
 
-	// The 2-D latent means of the VAE and the 2-D codes of the AE.
+	// The 2-D latent means of the VAE and the 2-D codes of the AE, on the
+	// same axes, with the circles of N(0, I) holding 39% and 86% of its
+	// mass.
 	mu2, _ := vae2.Encode(xTrain)
 	codes2 := ae2.Encode(xTrain)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, m := range []*mat.Dense{mu2, codes2} {
+		lo, hi = min(lo, floats.Min(m.RawMatrix().Data)), max(hi, floats.Max(m.RawMatrix().Data))
+	}
+	pad := 0.05 * (hi - lo)
+	lo, hi = lo-pad, hi+pad
+	circles := []figure.Circle{{Name: "N(0, I): 39%", Radius: 1}, {Name: "N(0, I): 86%", Radius: 2}}
 	for _, s := range []struct {
 		name, title, label string
 		m                  *mat.Dense
 	}{
-		{"vae_latent_scatter.png", "VAE: encoder means μ(x) of the training digits (L = 2)", "z", mu2},
-		{"ae_code_scatter.png", "Autoencoder: codes of the training digits (code size 2)", "code", codes2},
+		{"vae_latent_scatter.png", "VAE (L = 2): encoder means μ(x), training digits", "z", mu2},
+		{"ae_code_scatter.png", "Autoencoder (code size 2): codes, training digits", "code", codes2},
 	} {
 		p, err := figure.Scatter(mat.Col(nil, 0, s.m), mat.Col(nil, 1, s.m), train.Labels, figure.ScatterOptions{
-			Title: s.title, XLabel: s.label + " 1", YLabel: s.label + " 2",
+			Title: s.title, XLabel: s.label + " 1", YLabel: s.label + " 2", Circles: circles,
 		})
 		if err != nil {
 			return figs.Paths, err
 		}
-		if err := figs.Plot(s.name, p); err != nil {
+		// The same square range for both, with a strip on the right for
+		// the legend; the canvas's shape keeps the circles round.
+		p.X.Min, p.X.Max = lo, hi+0.2*(hi-lo)
+		p.Y.Min, p.Y.Max = lo, hi
+		path := filepath.Join(figs.Dir, s.name)
+		if err := figure.Save(path, p, 7.2*vg.Inch, 6*vg.Inch); err != nil {
 			return figs.Paths, err
 		}
+		figs.Paths = append(figs.Paths, path)
 	}
 
 	// Decodes of a grid over the latent plane at the quantiles of N(0, 1),
@@ -471,8 +674,20 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 			zg.Set(r*g+c, 1, distuv.UnitNormal.Quantile(1-(float64(r)+0.5)/g))
 		}
 	}
-	err = figs.PNG("vae_latent_grid.png", figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, figure.GridOptions{Pad: 1}))
+	lg := figure.GridOptions{Pad: 1, Scale: 2, ColLabels: make([]string, g), RowLabels: make([]string, g)}
+	for i := range g {
+		lg.ColLabels[i] = signed(zg.At(i, 0))
+		lg.RowLabels[i] = signed(zg.At(i*g, 1))
+	}
+	lg.ColLabels[0] = "z₁ = " + lg.ColLabels[0]
+	lg.RowLabels[0] = "z₂ = " + lg.RowLabels[0]
+	err = figs.PNG("vae_latent_grid.png", figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, lg))
 	return figs.Paths, err
+}
+
+// signed formats v with two decimals and a true minus sign.
+func signed(v float64) string {
+	return strings.Replace(fmt.Sprintf("%.2f", v), "-", "−", 1)
 }
 
 // firstPair returns the indices of the first test digits labelled a and b.

@@ -14,10 +14,14 @@
 // binarised once with a fixed seed, so that log p(x) is the log-probability
 // of a binary image.
 //
-// It prints the headline table (mean over test images) and writes one figure
-// to -out:
+// It prints the headline table (mean over test images), the agreement of IS
+// and IWAE-K, and the split of the ELBO's gap into the amortisation and the
+// approximation gaps (a Gaussian fitted to each image's posterior, see
+// fitPerImage), and writes three figures to -out:
 //
-//	estimates_vs_k.png   the four estimates against K
+//	estimates_vs_k.png       the four estimates against K
+//	estimates_vs_k_zoom.png  the same without naive MC
+//	gap_split.png            the per-image fit between the amortised ELBO and log p̂(x)
 //
 // Usage:
 //
@@ -29,7 +33,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/checkpoint"
@@ -55,18 +61,19 @@ type size struct {
 	points         int   // test images
 	ks             []int // sample sizes
 	iwaeDraws      int   // IWAE draws per K (see iwaeReps)
+	fitSteps       int   // Adam steps of the per-image fit
 }
 
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 2000, epochs: 8, hidden: []int{256}, latent: 16, lr: 3e-3, points: 3, ks: []int{1, 10, 100, 1000}, iwaeDraws: 2000}
+		return size{trainN: 2000, epochs: 8, hidden: []int{256}, latent: 16, lr: 3e-3, points: 3, ks: []int{1, 10, 100, 1000}, iwaeDraws: 2000, fitSteps: 300}
 	case cfg.Full:
 		return size{trainN: 2000, epochs: 150, hidden: []int{512, 256}, latent: 16, lr: 1e-3, points: 100,
-			ks: []int{1, 10, 100, 1000, 10000, 100000}, iwaeDraws: 20000}
+			ks: []int{1, 10, 100, 1000, 10000, 100000}, iwaeDraws: 20000, fitSteps: 3000}
 	default:
 		return size{trainN: 2000, epochs: 30, hidden: []int{256}, latent: 16, lr: 2e-3, points: 10,
-			ks: []int{1, 10, 100, 1000, 10000}, iwaeDraws: 20000}
+			ks: []int{1, 10, 100, 1000, 10000}, iwaeDraws: 20000, fitSteps: 2000}
 	}
 }
 
@@ -85,6 +92,48 @@ type cell struct {
 	LogPX  float64 // mean over images
 	StdErr float64 // standard error of the mean (from the per-image errors)
 	KHat   float64 // largest k̂ over images (NaN where not applicable)
+	// Heavy is the number of images whose k̂ exceeds 0.7 (IS and prior
+	// sampling).
+	Heavy int
+	// RepSE, for IWAE-K, is the standard error of the mean over images of
+	// one IS estimate at K as measured by the spread of IWAE's replicates
+	// (each replicate is one such estimate): sqrt(Σᵢ reps·seᵢ²)/n.
+	RepSE float64
+}
+
+// agreeRow compares IS with K samples and IWAE-K, which have the same
+// expectation.
+type agreeRow struct {
+	K    int
+	Diff float64 // IS − IWAE-K, mean over images
+	Z    float64 // Diff in units of the reported standard errors combined
+	// ZSpread is Diff in units of the measured standard error of IS
+	// (SESpread) combined with IWAE's.
+	ZSpread float64
+	// SEReported is IS's reported (delta-method) standard error; SESpread
+	// the standard error that the spread of IWAE's replicates gives one IS
+	// estimate at K.
+	SEReported, SESpread float64
+	KHat                 float64 // worst image's k̂ of IS
+	Heavy                int     // images with k̂ > 0.7
+}
+
+// gapSplit is the split of the gap between log p(x) and the amortised ELBO
+// (Cremer et al. 2018), means over the test images.
+type gapSplit struct {
+	K                 int     // samples per estimate
+	ELBOEncoder       float64 // ELBO of the encoder's q(z|x)
+	ELBOFitted        float64 // ELBO of the per-image fitted Gaussian q*
+	ISEncoder, ISFit  float64 // IS estimates of log p(x) with each q
+	KHatEnc, KHatFit  float64 // worst image's k̂ of each IS estimate
+	LogPX             float64 // per image the larger IS estimate, averaged
+	Amortisation      float64 // ELBOFitted − ELBOEncoder
+	AmortisationSE    float64
+	Approximation     float64 // LogPX − ELBOFitted
+	ApproximationSE   float64
+	Total             float64 // LogPX − ELBOEncoder
+	Curve             []float64
+	FitSteps, FitPart int
 }
 
 // results is what the example measured.
@@ -92,6 +141,8 @@ type results struct {
 	TestELBO float64 // amortized.EvaluateVAE on the test images used
 	Points   int
 	Cells    []cell
+	Agree    []agreeRow
+	Gap      gapSplit
 	Figures  []string
 }
 
@@ -170,7 +221,18 @@ func run(cfg config, w io.Writer) (results, error) {
 				ests[i] = e
 			}
 			avg := mc.Average(ests)
-			res.Cells = append(res.Cells, cell{Method: m, K: k, LogPX: avg.LogPX, StdErr: avg.StdErr, KHat: avg.KHat})
+			c := cell{Method: m, K: k, LogPX: avg.LogPX, StdErr: avg.StdErr, KHat: avg.KHat}
+			var v float64
+			for _, e := range ests {
+				if e.KHat > 0.7 {
+					c.Heavy++
+				}
+				v += float64(iwaeReps(k, sz.iwaeDraws)) * e.StdErr * e.StdErr
+			}
+			if m == methIWAE {
+				c.RepSE = math.Sqrt(v) / float64(len(ests))
+			}
+			res.Cells = append(res.Cells, c)
 		}
 	}
 
@@ -195,6 +257,48 @@ func run(cfg config, w io.Writer) (results, error) {
 		return res, err
 	}
 
+	// IS with K samples is one draw of the IWAE-K variable: the two have the
+	// same expectation, and their difference should be a standard error or
+	// so. Where k̂ is large the delta-method standard error of IS is itself
+	// unreliable; IWAE's replicates measure the real spread of one IS
+	// estimate.
+	fmt.Fprintf(w, "\nIS against IWAE-K (equal in expectation): their difference in units of IS's standard error as reported (delta method) and as measured (the spread of IWAE's replicates, each one IS estimate at K), each combined with IWAE's\n\n")
+	t = notebook.NewTable(w, "K", "IS − IWAE-K", "se of IS: reported", "difference in reported se", "se of IS: measured", "difference in measured se", "k̂ (IS), worst image", "images with k̂ > 0.7")
+	for _, k := range sz.ks[1:] {
+		is, iw := res.find(methIS, k), res.find(methIWAE, k)
+		a := agreeRow{K: k, Diff: is.LogPX - iw.LogPX, SEReported: is.StdErr, SESpread: iw.RepSE, KHat: is.KHat, Heavy: is.Heavy}
+		a.Z = a.Diff / math.Hypot(is.StdErr, iw.StdErr)
+		a.ZSpread = a.Diff / math.Hypot(a.SESpread, iw.StdErr)
+		res.Agree = append(res.Agree, a)
+		heavy := "–" // k̂ undefined for every image (too few samples)
+		if !math.IsNaN(a.KHat) {
+			heavy = fmt.Sprintf("%d of %d", a.Heavy, test.N)
+		}
+		t.Append(fmt.Sprint(k), fmt.Sprintf("%.2f", a.Diff), fmt.Sprintf("%.2f", a.SEReported), fmt.Sprintf("%.1f", a.Z),
+			fmt.Sprintf("%.2f", a.SESpread), fmt.Sprintf("%.1f", a.ZSpread), notebook.Num("%.2f", a.KHat), heavy)
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
+	if res.Gap, err = splitGap(vae, test, sz, cfg.Seed); err != nil {
+		return res, err
+	}
+	g := res.Gap
+	fmt.Fprintf(w, "\nThe gap between log p(x) and the amortised ELBO, split (Cremer et al. 2018): a Gaussian q* fitted to each image's posterior (%d Adam steps, %d particles, from the encoder's q), K = %d\n\n", g.FitSteps, g.FitPart, g.K)
+	t = notebook.NewTable(w, "quantity", "nats (mean over images)", "k̂ (IS), worst image")
+	t.Append("ELBO, q = encoder", fmt.Sprintf("%.2f", g.ELBOEncoder), "")
+	t.Append("ELBO, q = q* fitted per image", fmt.Sprintf("%.2f", g.ELBOFitted), "")
+	t.Append("IS, q = encoder", fmt.Sprintf("%.2f", g.ISEncoder), notebook.Num("%.2f", g.KHatEnc))
+	t.Append("IS, q = q*", fmt.Sprintf("%.2f", g.ISFit), notebook.Num("%.2f", g.KHatFit))
+	t.Append("log p̂(x): the larger IS per image", fmt.Sprintf("%.2f", g.LogPX), "")
+	t.Append("amortisation gap = ELBO(q*) − ELBO(encoder)", notebook.PlusMinus(g.Amortisation, g.AmortisationSE, 2, 2), "")
+	t.Append("approximation gap = log p̂(x) − ELBO(q*)", notebook.PlusMinus(g.Approximation, g.ApproximationSE, 2, 2), "")
+	t.Append("total = log p̂(x) − ELBO(encoder)", fmt.Sprintf("%.2f", g.Total), "")
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+
 	if cfg.Out != "" {
 		figs, err := writeFigure(cfg.Out, res, methods, sz.ks)
 		res.Figures = figs
@@ -204,6 +308,54 @@ func run(cfg config, w io.Writer) (results, error) {
 		fmt.Fprintf(w, "\nFigures: %v\n", figs)
 	}
 	return res, nil
+}
+
+// splitGap fits a Gaussian q* to every test image's posterior and sets the
+// ELBOs and IS estimates of q* and of the encoder's q side by side, at the
+// largest K of the run.
+func splitGap(vae *amortized.VAE, test *dataset.Dataset, sz size, seed uint64) (gapSplit, error) {
+	const particles = 16
+	g := gapSplit{K: sz.ks[len(sz.ks)-1], FitSteps: sz.fitSteps, FitPart: particles}
+	x := test.Dense()
+	qs, curve, err := fitPerImage(vae, x, sz.fitSteps, particles, 0.01, seed)
+	if err != nil {
+		return g, err
+	}
+	g.Curve = curve
+	n := test.N
+	var elboEnc, elboFit, isEnc, isFit []mc.Estimate
+	var amortVar, approxVar float64
+	for i := range n {
+		xi := test.Float64Row(nil, i)
+		enc := vae.Proposal(xi)
+		c := func(j uint64) mc.Config { return mc.Config{Seed: mc.DeriveSeed(seed, uint64(i), 100+j)} }
+		var e [4]mc.Estimate
+		var errs [4]error
+		e[0], errs[0] = mc.ELBO(vae, enc, xi, g.K, c(0))
+		e[1], errs[1] = mc.ELBO(vae, qs[i], xi, g.K, c(1))
+		e[2], errs[2] = mc.Importance(vae, enc, xi, g.K, c(2))
+		e[3], errs[3] = mc.Importance(vae, qs[i], xi, g.K, c(3))
+		for _, err := range errs {
+			if err != nil {
+				return g, fmt.Errorf("gap split, image %d: %w", i, err)
+			}
+		}
+		elboEnc, elboFit, isEnc, isFit = append(elboEnc, e[0]), append(elboFit, e[1]), append(isEnc, e[2]), append(isFit, e[3])
+		best := e[2]
+		if e[3].LogPX > best.LogPX {
+			best = e[3]
+		}
+		g.LogPX += best.LogPX / float64(n)
+		amortVar += e[0].StdErr*e[0].StdErr + e[1].StdErr*e[1].StdErr
+		approxVar += best.StdErr*best.StdErr + e[1].StdErr*e[1].StdErr
+	}
+	g.ELBOEncoder, g.ELBOFitted = mc.Average(elboEnc).LogPX, mc.Average(elboFit).LogPX
+	ie, iq := mc.Average(isEnc), mc.Average(isFit)
+	g.ISEncoder, g.ISFit, g.KHatEnc, g.KHatFit = ie.LogPX, iq.LogPX, ie.KHat, iq.KHat
+	g.Amortisation, g.AmortisationSE = g.ELBOFitted-g.ELBOEncoder, math.Sqrt(amortVar)/float64(n)
+	g.Approximation, g.ApproximationSE = g.LogPX-g.ELBOFitted, math.Sqrt(approxVar)/float64(n)
+	g.Total = g.LogPX - g.ELBOEncoder
+	return g, nil
 }
 
 // iwaeReps is the number of IWAE replicates at K: enough for a small
@@ -260,6 +412,63 @@ func writeFigure(dir string, res results, methods []string, ks []int) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	err = figs.Plot("estimates_vs_k.png", p)
+	if err := figs.Plot("estimates_vs_k.png", p); err != nil {
+		return figs.Paths, err
+	}
+
+	// The same without naive MC, whose climb squeezes the others into a
+	// band at the top: IS and IWAE-K side by side, the ELBO beneath.
+	// IS's error bars are its measured standard errors (the spread of
+	// IWAE's replicates): the reported ones are too small where k̂ > 0.7.
+	zoom := slices.Clone(series[1:])
+	zoom[0].YErr = make([]float64, len(ks))
+	for i, k := range ks {
+		zoom[0].YErr[i] = 2 * res.find(methIWAE, k).RepSE
+	}
+	p, err = figure.LinePlot(zoom, figure.LineOptions{
+		Title:  fmt.Sprintf("IS, ELBO and IWAE-K of %d MNIST test digits (mean over digits, ±2 se; IS: measured)", res.Points),
+		XLabel: "K (samples)",
+		YLabel: "estimate of log p(x) (nats)",
+		LogX:   true,
+	})
+	if err != nil {
+		return figs.Paths, err
+	}
+	if err := figs.Plot("estimates_vs_k_zoom.png", p); err != nil {
+		return figs.Paths, err
+	}
+
+	// The per-image fit climbing from the amortised ELBO (the amortisation
+	// gap) and levelling off below log p̂(x) (the approximation gap). The
+	// per-step estimates are noisy (16 particles): a running mean over 25
+	// steps smooths them.
+	g := res.Gap
+	fit := figure.Series{Name: "ELBO of the per-image q* during its fit (running mean of 25 steps)"}
+	for i := range g.Curve {
+		lo := max(0, i-24)
+		var m float64
+		for _, v := range g.Curve[lo : i+1] {
+			m += v
+		}
+		fit.X = append(fit.X, float64(i+1))
+		fit.Y = append(fit.Y, m/float64(i+1-lo))
+	}
+	p, err = figure.LinePlot([]figure.Series{fit}, figure.LineOptions{
+		Title:     fmt.Sprintf("Amortisation and approximation gaps, %d MNIST test digits (means)", res.Points),
+		XLabel:    "Adam step of the per-image fit",
+		YLabel:    "nats per image",
+		LegendTop: true,
+		Refs: []figure.RefLine{
+			{Name: fmt.Sprintf("log p(x), estimated (IS, K = %d): %.1f", g.K, g.LogPX), Y: g.LogPX},
+			{Name: fmt.Sprintf("ELBO of q* (K = %d): %.1f", g.K, g.ELBOFitted), Y: g.ELBOFitted},
+			{Name: fmt.Sprintf("ELBO of the encoder's q: %.1f", g.ELBOEncoder), Y: g.ELBOEncoder},
+		},
+	})
+	if err != nil {
+		return figs.Paths, err
+	}
+	p.Y.Min = min(p.Y.Min, g.ELBOEncoder-0.3*g.Total)
+	p.Y.Max = max(p.Y.Max, g.LogPX+0.6*g.Total)
+	err = figs.Plot("gap_split.png", p)
 	return figs.Paths, err
 }
