@@ -8,5 +8,3 @@ for ex in 01-autoencoder 02-monte-carlo 03-importance-sampling 04-elbo-iwae 05-v
 	echo "== $ex"
 	go run "./examples/$ex" "$@"
 done
-echo "== 12-beta-iwae"
-go run ./examples/12-beta-iwae "$@"
