@@ -19,8 +19,8 @@ func ExampleFlowDistribution() {
 	q := dist.NewFlowDistribution(base, flows)
 
 	z := q.RSampleVar(3, rand.New(rand.NewPCG(1, 2))) // 3×2 draws
-	lq := q.LogProbVar(z)                              // from the remembered base draws
-	again := q.LogProb(nil, z.Dense())                 // through the numerical inverse
+	lq := q.LogProbVar(z)                             // from the remembered base draws
+	again := q.LogProb(nil, z.Dense())                // through the numerical inverse
 	for i := range 3 {
 		fmt.Printf("log q = %.6f (inverse: %.6f)\n", lq.Data[i], again[i])
 	}
