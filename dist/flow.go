@@ -67,19 +67,27 @@ func (p PlanarFlow) uHat() (uh, wu *ad.Var) {
 
 // Forward returns z + û·tanh(wᵀz + b) row by row.
 func (p PlanarFlow) Forward(u *ad.Var) *ad.Var {
-	p.dim("Forward", u.C)
-	uh, _ := p.uHat()
-	a := ad.Add(ad.MatMul(u, ad.Transpose(p.W)), p.B)
-	return ad.Add(u, ad.Mul(ad.Tanh(a), uh))
+	x, _ := p.forwardLogDet("Forward", u, false)
+	return x
 }
 
 // LogDetJacobian returns log(1 + (1 − tanh²(wᵀz + b))·wᵀû) per row.
 func (p PlanarFlow) LogDetJacobian(u *ad.Var) *ad.Var {
-	p.dim("LogDetJacobian", u.C)
-	_, wu := p.uHat()
-	a := ad.Add(ad.MatMul(u, ad.Transpose(p.W)), p.B)
-	dh := ad.Shift(ad.Neg(ad.Square(ad.Tanh(a))), 1)
-	return ad.Log(ad.Shift(ad.Mul(dh, wu), 1))
+	_, ld := p.forwardLogDet("LogDetJacobian", u, true)
+	return ld
+}
+
+// forwardLogDet returns f(u) and, if wanted, log |det J(u)|, sharing the
+// work.
+func (p PlanarFlow) forwardLogDet(name string, u *ad.Var, wantLD bool) (x, ld *ad.Var) {
+	p.dim(name, u.C)
+	uh, wu := p.uHat()
+	h := ad.Tanh(ad.Add(ad.MatMul(u, ad.Transpose(p.W)), p.B))
+	x = ad.Add(u, ad.Mul(h, uh))
+	if wantLD {
+		ld = ad.Log(ad.Shift(ad.Mul(ad.Shift(ad.Neg(ad.Square(h)), 1), wu), 1))
+	}
+	return x, ld
 }
 
 // planarRoot solves α + s·tanh(α + b) = c for α, s > −1.
@@ -200,11 +208,20 @@ func (c AffineCoupling) net(z1 *ad.Var) (s, t *ad.Var) {
 
 // Forward returns the coupled rows.
 func (c AffineCoupling) Forward(u *ad.Var) *ad.Var {
-	pass, rest, back := c.split("Forward", u.C)
+	x, _ := c.forwardLogDet("Forward", u, false)
+	return x
+}
+
+// forwardLogDet returns f(u) and, if wanted, Σ s per row.
+func (c AffineCoupling) forwardLogDet(name string, u *ad.Var, wantLD bool) (x, ld *ad.Var) {
+	pass, rest, back := c.split(name, u.C)
 	z1 := ad.Cols(u, pass)
 	s, t := c.net(z1)
 	y2 := ad.Add(ad.Mul(ad.Cols(u, rest), ad.Exp(s)), t)
-	return ad.Cols(ad.ConcatCols(z1, y2), back)
+	if wantLD {
+		ld = ad.SumRows(s)
+	}
+	return ad.Cols(ad.ConcatCols(z1, y2), back), ld
 }
 
 // Inverse returns (y_Cond, (y_rest − t)·exp(−s)).
@@ -226,6 +243,31 @@ func (c AffineCoupling) LogDetJacobian(u *ad.Var) *ad.Var {
 	pass, _, _ := c.split("LogDetJacobian", u.C)
 	s, _ := c.net(ad.Cols(u, pass))
 	return ad.SumRows(s)
+}
+
+// forwardLogDetter is a bijector that computes f(u) and log |det J(u)|
+// together for less than the two methods cost apart.
+type forwardLogDetter interface {
+	forwardLogDet(name string, u *ad.Var, wantLD bool) (x, ld *ad.Var)
+}
+
+// forwardLogDet returns b.Forward(u) and b.LogDetJacobian(u), sharing the
+// work where b (or each bijector of a ComposeTransform) allows.
+func forwardLogDet(b Bijector, u *ad.Var) (x, ld *ad.Var) {
+	switch t := b.(type) {
+	case forwardLogDetter:
+		return t.forwardLogDet("Forward", u, true)
+	case ComposeTransform:
+		t.check()
+		ld = zeroRows(u.R)
+		for _, s := range t {
+			var l *ad.Var
+			u, l = forwardLogDet(s, u)
+			ld = ad.Add(ld, l)
+		}
+		return u, ld
+	}
+	return b.Forward(u), b.LogDetJacobian(u)
 }
 
 // ForwardDim returns du, which must be len(Cond) + W2's columns / 2.
@@ -325,8 +367,17 @@ func (f IAF) made(name string, z *ad.Var) (m, s *ad.Var) {
 
 // Forward returns σ ⊙ z + (1 − σ) ⊙ m row by row.
 func (f IAF) Forward(u *ad.Var) *ad.Var {
-	m, s := f.made("Forward", u)
-	return ad.Add(m, ad.Mul(ad.Sigmoid(s), ad.Sub(u, m)))
+	x, _ := f.forwardLogDet("Forward", u, false)
+	return x
+}
+
+// forwardLogDet returns f(u) and, if wanted, Σ log σ per row.
+func (f IAF) forwardLogDet(name string, u *ad.Var, wantLD bool) (x, ld *ad.Var) {
+	m, s := f.made(name, u)
+	if wantLD {
+		ld = ad.SumRows(ad.LogSigmoid(s))
+	}
+	return ad.Add(m, ad.Mul(ad.Sigmoid(s), ad.Sub(u, m))), ld
 }
 
 // LogDetJacobian returns Σ log σ(s) per row.
@@ -379,7 +430,7 @@ type FlowDistribution struct {
 	cache *flowCache
 }
 
-type flowCache struct{ x, u *ad.Var }
+type flowCache struct{ x, u, ld *ad.Var }
 
 var _ Reparameterizer = FlowDistribution{}
 
@@ -392,7 +443,8 @@ func NewFlowDistribution(base Differentiable, transform Bijector) FlowDistributi
 }
 
 // RSampleVar returns Transform.Forward(u) for u drawn from Base, and
-// remembers u.
+// remembers u and log |det J(u)|, computed with Forward where the flows
+// allow (each step's network then runs once).
 func (f FlowDistribution) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 	f.check()
 	r, ok := f.Base.(Reparameterizer)
@@ -400,10 +452,11 @@ func (f FlowDistribution) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 		panic(fmt.Sprintf("dist: FlowDistribution.RSampleVar: the base %T is not reparameterisable", f.Base))
 	}
 	u := r.RSampleVar(n, rnd)
-	x := f.Transform.Forward(u)
-	if f.cache != nil {
-		f.cache.x, f.cache.u = x, u
+	if f.cache == nil {
+		return f.Transform.Forward(u)
 	}
+	x, ld := forwardLogDet(f.Transform, u)
+	f.cache.x, f.cache.u, f.cache.ld = x, u, ld
 	return x
 }
 
@@ -411,8 +464,7 @@ func (f FlowDistribution) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 // draw when x is the last sample and Transform.InverseVar(x) otherwise.
 func (f FlowDistribution) LogProbVar(x *ad.Var) *ad.Var {
 	if f.cache != nil && x != nil && x == f.cache.x {
-		u := f.cache.u
-		return ad.Sub(f.Base.LogProbVar(u), f.Transform.LogDetJacobian(u))
+		return ad.Sub(f.Base.LogProbVar(f.cache.u), f.cache.ld)
 	}
 	return f.TransformedDistribution.LogProbVar(x)
 }

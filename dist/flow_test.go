@@ -170,6 +170,10 @@ func flowVJPCases() []vjpCase {
 		{"FlowDistribution.LogProbVar", append(append([]param(nil), planarIn[:3]...), re(1, 3), re(1, 3), re(4, 3)), nil, func(v []*ad.Var) *ad.Var {
 			return NewFlowDistribution(Normal{Loc: v[3], LogScale: v[4]}, planar(v)).LogProbVar(v[5])
 		}},
+		{"FlowDistribution.LogProbVar of its draw", append(append([]param(nil), iafIn[:6]...), re(1, 3), re(1, 3)), nil, func(v []*ad.Var) *ad.Var {
+			q := NewFlowDistribution(Normal{Loc: v[6], LogScale: v[7]}, ComposeTransform{iaf(v), IAF{W1: v[0], B1: v[1], W2: v[2], B2: v[3]}})
+			return q.LogProbVar(q.RSampleVar(4, newRand(8)))
+		}},
 	}
 }
 
