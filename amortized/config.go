@@ -77,7 +77,44 @@ type VAEConfig struct {
 	// LogSigma is the fixed log standard deviation of a Gaussian
 	// likelihood; ignored for Bernoulli.
 	LogSigma float64
+	// Flow is the encoder's family: FlowNone for the diagonal Gaussian,
+	// FlowIAF for FlowSteps steps of an inverse autoregressive flow on
+	// top of it (see VAE).
+	Flow Flow
+	// FlowSteps is the number of IAF steps (≥ 1 with FlowIAF; ignored
+	// otherwise).
+	FlowSteps int
+	// FlowHidden is the width H of each step's MADE and of the context
+	// the encoder outputs for it (≥ 1 with FlowIAF; ignored otherwise).
+	FlowHidden int
 }
+
+// Flow is the family of a VAE's encoder.
+type Flow int
+
+// Encoder families.
+const (
+	// FlowNone: q(z|x) = N(μ(x), diag σ²(x)).
+	FlowNone Flow = iota
+	// FlowIAF: z = f_T ∘ … ∘ f_1(z₀), z₀ ~ N(μ(x), diag σ²(x)), with
+	// inverse autoregressive flow steps (dist.IAF) conditioned on a
+	// context h(x) that the encoder outputs.
+	FlowIAF
+)
+
+// String returns the family's name as ParseFlow reads it.
+func (f Flow) String() string {
+	switch f {
+	case FlowNone:
+		return "none"
+	case FlowIAF:
+		return "iaf"
+	}
+	return fmt.Sprintf("Flow(%d)", int(f))
+}
+
+// ParseFlow reads "none" or "iaf".
+func ParseFlow(s string) (Flow, error) { return parseName("flow", s, FlowNone, FlowIAF) }
 
 // Validate returns an error describing the first invalid field.
 func (c VAEConfig) Validate() error {
@@ -90,6 +127,10 @@ func (c VAEConfig) Validate() error {
 		return fmt.Errorf("amortized: unknown likelihood %d", int(c.Likelihood))
 	case math.IsNaN(c.LogSigma) || math.IsInf(c.LogSigma, 0):
 		return fmt.Errorf("amortized: Gaussian log sigma %v must be finite", c.LogSigma)
+	case c.Flow != FlowNone && c.Flow != FlowIAF:
+		return fmt.Errorf("amortized: unknown flow %d", int(c.Flow))
+	case c.Flow == FlowIAF && (c.FlowSteps < 1 || c.FlowHidden < 1):
+		return fmt.Errorf("amortized: IAF steps %d and width %d must be positive", c.FlowSteps, c.FlowHidden)
 	}
 	for _, h := range c.Hidden {
 		if h < 1 {
@@ -100,7 +141,16 @@ func (c VAEConfig) Validate() error {
 }
 
 func (c VAEConfig) encoderSizes() []int {
-	return append(append([]int{c.DataDim}, c.Hidden...), 2*c.Latent)
+	return append(append([]int{c.DataDim}, c.Hidden...), c.EncoderOutputs())
+}
+
+// EncoderOutputs returns the width of the encoder's last layer: 2L (μ,
+// then log σ²), followed by the H context units of an IAF encoder.
+func (c VAEConfig) EncoderOutputs() int {
+	if c.Flow == FlowIAF {
+		return 2*c.Latent + c.FlowHidden
+	}
+	return 2 * c.Latent
 }
 
 func (c VAEConfig) decoderSizes() []int {
@@ -117,9 +167,12 @@ const (
 	MetaLatent     = "latent" // VAE latent size, or AE code size
 	MetaHidden     = "hidden" // encoder hidden sizes, "200,200"
 	MetaActivation = "activation"
-	MetaLikelihood = "likelihood" // VAE only
-	MetaLogSigma   = "log_sigma"  // VAE with Gaussian likelihood only
-	MetaLoss       = "loss"       // AE only
+	MetaLikelihood = "likelihood"  // VAE only
+	MetaLogSigma   = "log_sigma"   // VAE with Gaussian likelihood only
+	MetaLoss       = "loss"        // AE only
+	MetaFlow       = "flow"        // VAE: "none" (absent) or "iaf"
+	MetaFlowSteps  = "flow_steps"  // VAE with an IAF encoder only
+	MetaFlowHidden = "flow_hidden" // VAE with an IAF encoder only
 )
 
 // Metadata returns the configuration as string pairs for a checkpoint
@@ -135,6 +188,11 @@ func (c VAEConfig) Metadata() map[string]string {
 	}
 	if c.Likelihood == Gaussian {
 		m[MetaLogSigma] = strconv.FormatFloat(c.LogSigma, 'g', -1, 64)
+	}
+	if c.Flow == FlowIAF {
+		m[MetaFlow] = c.Flow.String()
+		m[MetaFlowSteps] = strconv.Itoa(c.FlowSteps)
+		m[MetaFlowHidden] = strconv.Itoa(c.FlowHidden)
 	}
 	return m
 }
@@ -164,6 +222,19 @@ func ParseVAEConfig(meta map[string]string) (VAEConfig, error) {
 	if c.Likelihood == Gaussian {
 		if c.LogSigma, err = strconv.ParseFloat(meta[MetaLogSigma], 64); err != nil {
 			return c, fmt.Errorf("amortized: metadata %s = %q: %v", MetaLogSigma, meta[MetaLogSigma], err)
+		}
+	}
+	if f, ok := meta[MetaFlow]; ok {
+		if c.Flow, err = ParseFlow(f); err != nil {
+			return c, err
+		}
+	}
+	if c.Flow == FlowIAF {
+		if c.FlowSteps, err = metaInt(meta, MetaFlowSteps); err != nil {
+			return c, err
+		}
+		if c.FlowHidden, err = metaInt(meta, MetaFlowHidden); err != nil {
+			return c, err
 		}
 	}
 	return c, c.Validate()

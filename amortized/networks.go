@@ -29,6 +29,8 @@ type Tensor struct {
 type Networks struct {
 	Encoder, Decoder nn.MLP
 	Store            *ppl.ParamStore
+	// extra are parameters after the decoder's (a VAE's flow steps).
+	extra []namedSpec
 }
 
 // Module prefixes of the two networks.
@@ -38,9 +40,10 @@ const (
 )
 
 // newNetworks initialises an encoder and a decoder from rnd as PyTorch
-// initialises nn.Linear, encoder first, rounded to float32.
-func newNetworks(enc, dec nn.MLP, rnd *rand.Rand) Networks {
-	n := Networks{Encoder: enc, Decoder: dec, Store: ppl.NewParamStore(0)}
+// initialises nn.Linear, encoder first, rounded to float32, then the extra
+// parameters with their own initialisers.
+func newNetworks(enc, dec nn.MLP, rnd *rand.Rand, extra ...namedSpec) Networks {
+	n := Networks{Encoder: enc, Decoder: dec, Store: ppl.NewParamStore(0), extra: extra}
 	for _, p := range n.specs() {
 		v := mat.NewDense(p.spec.Rows, p.spec.Cols, nil)
 		p.spec.Init(v.RawMatrix().Data, rnd)
@@ -65,7 +68,8 @@ func (p namedSpec) shape() []int {
 	return []int{p.spec.Rows, p.spec.Cols}
 }
 
-// specs returns the parameters in order: the encoder's, then the decoder's.
+// specs returns the parameters in order: the encoder's, the decoder's, then
+// the extra ones.
 func (n *Networks) specs() []namedSpec {
 	var out []namedSpec
 	for _, m := range []struct {
@@ -76,7 +80,7 @@ func (n *Networks) specs() []namedSpec {
 			out = append(out, namedSpec{name: m.prefix + "." + s.Name, spec: s})
 		}
 	}
-	return out
+	return append(out, n.extra...)
 }
 
 // ParamNames returns the PyTorch names of the parameters in order:
@@ -92,8 +96,8 @@ func (n *Networks) ParamNames() []string {
 
 // networksFromParams builds the pair from named tensors as returned by
 // Params, copying them.
-func networksFromParams(params map[string]Tensor, enc, dec nn.MLP) (Networks, error) {
-	n := Networks{Encoder: enc, Decoder: dec, Store: ppl.NewParamStore(0)}
+func networksFromParams(params map[string]Tensor, enc, dec nn.MLP, extra ...namedSpec) (Networks, error) {
+	n := Networks{Encoder: enc, Decoder: dec, Store: ppl.NewParamStore(0), extra: extra}
 	for _, p := range n.specs() {
 		t, ok := params[p.name]
 		if !ok {

@@ -11,12 +11,25 @@ import (
 	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/latent"
+	"github.com/vitool/vitool/nn"
 	"github.com/vitool/vitool/ppl"
 )
 
 // VAE is a variational autoencoder: a Gaussian encoder q(z|x) =
 // N(μ(x), diag σ²(x)) whose last layer outputs (μ, log σ²), a decoder
 // defining p(x|z), and the prior p(z) = N(0, I).
+//
+// With Config.Flow = FlowIAF the encoder's last layer also outputs a
+// context h(x) of FlowHidden units, and q(z|x) is the distribution of
+// z = f_T ∘ … ∘ f_1(z₀), z₀ ~ N(μ(x), diag σ²(x)), with T = FlowSteps
+// inverse autoregressive flow steps (dist.IAF, alternating their order),
+// each a MADE of FlowHidden tanh units whose hidden layer adds h(x)·WC
+// (Kingma et al. 2016). The steps' parameters follow the decoder's, named
+// flow.<t>.in.weight (L×H), flow.<t>.in.bias (H), flow.<t>.context.weight
+// (H×H), flow.<t>.out.weight (H×2L, the m outputs then the s outputs) and
+// flow.<t>.out.bias (2L), each weight stored input-major as dist.IAF
+// applies it (x·W); they start at zero output weights and s biases of 2,
+// so each step starts as z ↦ σ(2)·z.
 //
 // The VAE is a model and a guide of package ppl (Model, Guide), and
 // training runs through ppl's gradients (Trainer). It also implements
@@ -44,7 +57,7 @@ func NewVAE(cfg VAEConfig, rnd *rand.Rand) (*VAE, error) {
 		return nil, err
 	}
 	cfg.Hidden = slices.Clone(cfg.Hidden)
-	return &VAE{Config: cfg, Networks: newNetworks(mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation), rnd)}, nil
+	return &VAE{Config: cfg, Networks: newNetworks(mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation), rnd, cfg.flowSpecs()...)}, nil
 }
 
 // NewVAEFromParams builds a VAE with architecture cfg from named tensors as
@@ -55,7 +68,7 @@ func NewVAEFromParams(cfg VAEConfig, params map[string]Tensor) (*VAE, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	nets, err := networksFromParams(params, mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation))
+	nets, err := networksFromParams(params, mlp(cfg.encoderSizes(), cfg.Activation), mlp(cfg.decoderSizes(), cfg.Activation), cfg.flowSpecs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +101,85 @@ func (v *VAE) model(beta float64) ppl.Model {
 }
 
 func (v *VAE) guide(beta float64) ppl.Guide {
-	L := v.Config.Latent
 	return func(t *ppl.Tracer, x *ad.Var) {
 		t.Plate("data", x.R, func(p *ppl.Plate) {
 			enc := t.Module(encoderPrefix, v.Encoder, ad.Rows(x, p.Idx))
 			enc = ad.Tile(enc, t.Particles())
-			q := dist.Normal{Loc: ad.SliceCols(enc, 0, L), LogScale: ad.Scale(ad.SliceCols(enc, L, 2*L), 0.5)}
+			q := v.encoderDist(enc, func(s namedSpec) *ad.Var {
+				return t.Param(s.name, ppl.Zeros(s.spec.Rows, s.spec.Cols))
+			})
 			t.Scale(beta, func() { t.Sample("z", q) })
 		})
 	}
+}
+
+// encoderDist returns q(z|x) given the encoder's outputs (one row per x),
+// reading the flow's parameters with param.
+func (v *VAE) encoderDist(enc *ad.Var, param func(namedSpec) *ad.Var) dist.Differentiable {
+	L := v.Config.Latent
+	base := dist.Normal{Loc: ad.SliceCols(enc, 0, L), LogScale: ad.Scale(ad.SliceCols(enc, L, 2*L), 0.5)}
+	if v.Config.Flow != FlowIAF {
+		return base
+	}
+	ctx := ad.SliceCols(enc, 2*L, 2*L+v.Config.FlowHidden)
+	ps := make([]*ad.Var, len(v.extra))
+	for i, s := range v.extra {
+		ps[i] = param(s)
+	}
+	steps := make(dist.ComposeTransform, v.Config.FlowSteps)
+	for i := range steps {
+		p := ps[5*i : 5*i+5]
+		steps[i] = dist.IAF{W1: p[0], B1: p[1], WC: p[2], W2: p[3], B2: p[4], Context: ctx, Reverse: i%2 == 1}
+	}
+	return dist.NewFlowDistribution(base, steps)
+}
+
+// FlowParamShapes returns the checkpoint names and shapes of the flow
+// steps' parameters (see VAE), empty without a flow.
+func (c VAEConfig) FlowParamShapes() map[string][]int {
+	out := make(map[string][]int)
+	for _, s := range c.flowSpecs() {
+		out[s.name] = s.shape()
+	}
+	return out
+}
+
+// flowSpecs returns the parameters of the IAF steps, five per step in the
+// order encoderDist reads them (none without a flow).
+func (c VAEConfig) flowSpecs() []namedSpec {
+	if c.Flow != FlowIAF {
+		return nil
+	}
+	L, H := c.Latent, c.FlowHidden
+	uniform := func(fanIn int) func([]float64, *rand.Rand) {
+		b := 1 / math.Sqrt(float64(fanIn))
+		return func(dst []float64, rnd *rand.Rand) {
+			for i := range dst {
+				dst[i] = float64(float32(b * (2*rnd.Float64() - 1)))
+			}
+		}
+	}
+	zero := func(dst []float64, _ *rand.Rand) { clear(dst) }
+	sBias := func(dst []float64, _ *rand.Rand) {
+		for i := range dst {
+			dst[i] = 0
+			if i >= L {
+				dst[i] = 2
+			}
+		}
+	}
+	var out []namedSpec
+	for t := range c.FlowSteps {
+		add := func(name string, r, cols int, init func([]float64, *rand.Rand)) {
+			out = append(out, namedSpec{name: fmt.Sprintf("flow.%d.%s", t, name), spec: nn.ParamSpec{Name: name, Rows: r, Cols: cols, Init: init}})
+		}
+		add("in.weight", L, H, uniform(L))
+		add("in.bias", 1, H, zero)
+		add("context.weight", H, H, uniform(H))
+		add("out.weight", H, 2*L, zero)
+		add("out.bias", 1, 2*L, sBias)
+	}
+	return out
 }
 
 // likelihood returns p(x|z) given the decoder's output.
@@ -124,15 +207,22 @@ func (v *VAE) Encode(x mat.Matrix) (mu, logvar *mat.Dense) {
 	return ad.SliceCols(out, 0, L).Dense(), ad.SliceCols(out, L, 2*L).Dense()
 }
 
-// Proposal returns q(z|x) for a single x as a dist.Normal with Len() == 1:
-// Loc = μ(x), LogScale = log σ²(x)/2. It panics if len(x) != D.
-func (v *VAE) Proposal(x []float64) dist.Normal {
+// Proposal returns q(z|x) for a single x, with Len() == 1: a dist.Normal
+// with Loc = μ(x) and LogScale = log σ²(x)/2, or, with an IAF encoder, a
+// dist.FlowDistribution of the IAF steps over that Normal (whose LogProb
+// inverts the steps sequentially, L network evaluations per step). It
+// panics if len(x) != D.
+func (v *VAE) Proposal(x []float64) dist.Distribution {
 	if len(x) != v.Config.DataDim {
 		panic(fmt.Sprintf("amortized: Proposal got len(x) = %d, want %d", len(x), v.Config.DataDim))
 	}
-	mu, lv := v.Encode(mat.NewDense(1, len(x), slices.Clone(x)))
-	lv.Scale(0.5, lv)
-	return dist.Normal{Loc: mu, LogScale: lv}
+	if v.Config.Flow != FlowIAF {
+		mu, lv := v.Encode(mat.NewDense(1, len(x), slices.Clone(x)))
+		lv.Scale(0.5, lv)
+		return dist.Normal{Loc: mu, LogScale: lv}
+	}
+	enc := v.apply(encoderPrefix, v.Encoder, ad.Row(slices.Clone(x)))
+	return v.encoderDist(enc, func(s namedSpec) *ad.Var { return ad.FromDense(v.Store.Get(s.name)) })
 }
 
 // Decode returns the decoder output for each row of z: logits for a

@@ -175,7 +175,7 @@ func TestProposal(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(8, 0))
 	v, _ := NewVAE(tinyConfig(Bernoulli, ReLU), rnd)
 	x := []float64{1, 0, 1, 1, 0}
-	q := v.Proposal(x)
+	q := v.Proposal(x).(dist.Normal)
 	if q.Len() != 1 || q.Dim() != 2 {
 		t.Fatalf("proposal Len %d Dim %d, want 1 and 2", q.Len(), q.Dim())
 	}
@@ -199,7 +199,7 @@ func TestImportanceSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := v.Proposal(x)
+	q := v.Proposal(x).(dist.Normal)
 	kl, err := dist.KL(nil, q, v.Prior())
 	if err != nil {
 		t.Fatal(err)

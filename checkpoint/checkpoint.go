@@ -139,7 +139,8 @@ func fromFile(f *safetensors.File) (Model, error) {
 		if err != nil {
 			return nil, metaError(err)
 		}
-		shapes = paramShapes(cfg.DataDim, cfg.Hidden, 2*cfg.Latent, cfg.Latent)
+		shapes = paramShapes(cfg.DataDim, cfg.Hidden, cfg.EncoderOutputs(), cfg.Latent)
+		maps.Copy(shapes, cfg.FlowParamShapes())
 		newModel = func(p map[string]amortized.Tensor) (Model, error) { return amortized.NewVAEFromParams(cfg, p) }
 	case "ae":
 		cfg, err := amortized.ParseAEConfig(meta)

@@ -19,6 +19,13 @@
 //	activation  "tanh", "relu" or "softplus"
 //	likelihood  "bernoulli" or "gaussian" (VAE), with log_sigma for gaussian
 //	loss        "mse" or "bce" (AE)
+//	flow        "iaf" (VAE with an IAF encoder), with flow_steps and flow_hidden
+//
+// A VAE with an IAF encoder (flow "iaf", T = flow_steps, H = flow_hidden)
+// has an encoder whose last layer outputs 2·latent + H values and, after
+// the decoder, the tensors flow.<t>.in.weight [latent, H], flow.<t>.in.bias
+// [H], flow.<t>.context.weight [H, H], flow.<t>.out.weight [H, 2·latent] and
+// flow.<t>.out.bias [2·latent] for t = 0 … T−1 (see amortized.VAE).
 //
 // PyTorch loads such a file with safetensors.torch.load_file and
 // load_state_dict(strict=True); a file that PyTorch writes with the same

@@ -512,7 +512,7 @@ type meanFielder interface {
 
 // encoderProposer is a model with an amortised encoder q(z|x).
 type encoderProposer interface {
-	Proposal(x []float64) dist.Normal
+	Proposal(x []float64) dist.Distribution
 }
 
 // chooseProposal resolves --proposal for the model. It returns a nil function

@@ -33,6 +33,9 @@ type trainFlags struct {
 	logSigma   float64
 	loss       string // AE
 	objective  string // VAE
+	flow       string // VAE
+	flowSteps  int    // VAE
+	flowHidden int    // VAE
 	k          int
 	beta       float64
 	warmup     int
@@ -89,6 +92,10 @@ N(μ(x), diag σ²(x)), a decoder p(x|z) (Bernoulli logits or a Gaussian mean wi
 fixed σ = exp(--log-sigma)) and the prior p(z) = N(0, I), maximising the ELBO
 (KL in closed form, or sampled) or the IWAE-K bound with minibatch Adam. The
 KL weight can be set (--beta) and warmed up linearly over --warmup epochs.
+With --flow iaf the encoder also outputs a context h(x) and q(z|x) applies
+--flow-steps inverse autoregressive flow steps (each a MADE of --flow-hidden
+tanh units conditioned on h) to the Gaussian draw (Kingma et al. 2016); the
+KL term is then sampled, and estimate-px uses the flow as its proposal.
 
 Binary data: --binarize dynamic draws a fresh Bernoulli value for every pixel
 each time an image is used (as in the IWAE paper), fixed binarises the
@@ -99,6 +106,7 @@ a fixed seed, so that it is comparable across epochs and runs.
 ` + trainLongCommon,
 		Example: `  vitool train-vae --epochs 20 --out run
   vitool train-vae --objective iwae --k 5 --latent 20 --out run-iwae
+  vitool train-vae --flow iaf --flow-steps 2 --out run-iaf
   vitool train-vae --resume --out run --epochs 40
   vitool train-vae --data ~/data/mnist --hidden 500,500 --json > curve.jsonl`,
 		Args: noArgs,
@@ -114,6 +122,9 @@ a fixed seed, so that it is comparable across epochs and runs.
 	fl.IntVar(&f.k, "k", 1, "samples of z per example (the K of IWAE-K; the ELBOs average over K)")
 	fl.Float64Var(&f.beta, "beta", 1, "KL weight β after the warm-up")
 	fl.IntVar(&f.warmup, "warmup", 0, "epochs over which β rises linearly from 0 (0: no warm-up)")
+	fl.StringVar(&f.flow, "flow", "none", "encoder family: none (diagonal Gaussian) or iaf (inverse autoregressive flow steps on top of it, conditioned on an encoder context)")
+	fl.IntVar(&f.flowSteps, "flow-steps", 2, "number of IAF steps (with --flow iaf)")
+	fl.IntVar(&f.flowHidden, "flow-hidden", 64, "width of each IAF step's MADE and of the encoder's context (with --flow iaf)")
 	addTrainFlags(fl, f)
 	return cmd
 }
@@ -199,6 +210,9 @@ type trainSettings struct {
 	activation amortized.Activation
 	likelihood amortized.Likelihood
 	logSigma   float64
+	flow       amortized.Flow
+	flowSteps  int
+	flowHidden int
 	loss       amortized.AELoss
 	train      amortized.TrainConfig
 	epochs     int
@@ -237,6 +251,11 @@ func (s *trainSettings) values() map[string]string {
 		v["k"] = strconv.Itoa(s.train.Objective.K)
 		v["beta"] = fl(s.train.Beta)
 		v["warmup"] = strconv.Itoa(s.train.Warmup.N)
+		v["flow"] = s.flow.String()
+		if s.flow == amortized.FlowIAF {
+			v["flow-steps"] = strconv.Itoa(s.flowSteps)
+			v["flow-hidden"] = strconv.Itoa(s.flowHidden)
+		}
 	} else {
 		v["code"] = strconv.Itoa(s.latent)
 		v["loss"] = s.loss.String()
@@ -290,6 +309,18 @@ func settingsFromFlags(f *trainFlags) (*trainSettings, error) {
 			s.logSigma = f.logSigma
 		}
 		binary = s.likelihood == amortized.Bernoulli
+		if s.flow, err = amortized.ParseFlow(f.flow); err != nil {
+			return nil, usagef("--flow: unknown value %q (want none or iaf)", f.flow)
+		}
+		if s.flow == amortized.FlowIAF {
+			switch {
+			case f.flowSteps < 1:
+				return nil, usagef("--flow-steps: %d is not a positive integer", f.flowSteps)
+			case f.flowHidden < 1:
+				return nil, usagef("--flow-hidden: %d is not a positive integer", f.flowHidden)
+			}
+			s.flowSteps, s.flowHidden = f.flowSteps, f.flowHidden
+		}
 		if f.k < 1 {
 			return nil, usagef("--k: %d is not a positive integer", f.k)
 		}
@@ -437,6 +468,7 @@ func (r *trainRun) loadSaved(f *trainFlags, fl *pflag.FlagSet) (*checkpoint.Run,
 		}
 		c := m.Config
 		s.latent, s.hidden, s.activation, s.likelihood, s.logSigma = c.Latent, c.Hidden, c.Activation, c.Likelihood, c.LogSigma
+		s.flow, s.flowSteps, s.flowHidden = c.Flow, c.FlowSteps, c.FlowHidden
 	case *amortized.AE:
 		if f.kind != "ae" {
 			return nil, usagef("--resume: %s holds an autoencoder; continue it with vitool train-ae", f.out)
@@ -487,7 +519,8 @@ func (r *trainRun) buildModel(saved *checkpoint.Run) error {
 		rnd := newInitRand(s.train.Seed)
 		if s.kind == "vae" {
 			r.model, err = amortized.NewVAE(amortized.VAEConfig{DataDim: r.train.D, Latent: s.latent, Hidden: s.hidden,
-				Activation: s.activation, Likelihood: s.likelihood, LogSigma: s.logSigma}, rnd)
+				Activation: s.activation, Likelihood: s.likelihood, LogSigma: s.logSigma,
+				Flow: s.flow, FlowSteps: s.flowSteps, FlowHidden: s.flowHidden}, rnd)
 		} else {
 			r.model, err = amortized.NewAE(amortized.AEConfig{DataDim: r.train.D, Code: s.latent, Hidden: s.hidden,
 				Activation: s.activation, Loss: s.loss}, rnd)

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/figure"
 	"github.com/vitool/vitool/mc"
 )
@@ -456,6 +458,10 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		out.IS = append(out.IS, toJSON(is))
 	}
 	e, err := mc.ELBOAnalyticKL(vae, q0, x, min(k, 1000), mc.Config{Seed: mc.DeriveSeed(s.cfg.Seed, seedELBO, uint64(i))})
+	if errors.Is(err, dist.ErrNoKL) {
+		// An IAF encoder has no closed-form KL: sample it.
+		e, err = mc.ELBO(vae, q0, x, min(k, 1000), mc.Config{Seed: mc.DeriveSeed(s.cfg.Seed, seedELBO, uint64(i))})
+	}
 	if err != nil {
 		writeError(w, err)
 		return
