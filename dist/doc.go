@@ -47,6 +47,14 @@
 // how constrained latent variables and parameters are fitted: draw u
 // freely, use Forward(u), and correct densities by LogDetJacobian(u).
 //
+// # Normalising flows
+//
+// PlanarFlow, AffineCoupling (RealNVP) and IAF are learnable bijectors whose
+// parameters are *ad.Var, so a flow's log-density differentiates on the
+// tape. NewFlowDistribution pushes a reparameterised base through a stack
+// of them and caches each draw's log-determinant, which makes a flow a
+// richer guide q(z) or q(z|x) than a mean-field Normal.
+//
 // # KL divergences
 //
 // Analytic KL divergences live in a registry keyed by the concrete types of
