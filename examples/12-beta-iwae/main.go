@@ -315,6 +315,9 @@ func writeFigures(dir string, res results, sz size) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Room below the threshold line for the legend, a third of the height.
+	ref := math.Log10(activeThreshold)
+	p.Y.Min = math.Min(p.Y.Min, ref-0.5*(p.Y.Max-ref))
 	if err := figs.Plot("active_units.png", p); err != nil {
 		return figs.Paths, err
 	}
