@@ -194,19 +194,27 @@ type AISEstimate struct {
 // that is not differentiable, a NaN or +Inf log-weight (*BadWeightsError),
 // or a stop by Config.Context. It panics if len(x) != m.DataDim().
 func AIS(m GradModel, q dist.Distribution, x []float64, a AISConfig, c Config) (AISEstimate, error) {
+	_, est, err := forwardAIS(m, q, x, a, c)
+	return est, err
+}
+
+// forwardAIS runs AIS forward from q: it prepares the run, adapts the step
+// sizes, runs the chains and returns the run with its estimate.
+func forwardAIS(m GradModel, q dist.Distribution, x []float64, a AISConfig, c Config) (*aisRun, AISEstimate, error) {
 	start := time.Now()
 	r, err := newAISRun(m, q, x, a, c)
 	if err != nil {
-		return AISEstimate{}, err
+		return nil, AISEstimate{}, err
 	}
 	if err := r.warmup(); err != nil {
-		return AISEstimate{}, err
+		return nil, AISEstimate{}, err
 	}
 	lw, acc, evals := r.chains(nil)
 	if err := c.stopped(MethodAIS); err != nil {
-		return AISEstimate{}, err
+		return nil, AISEstimate{}, err
 	}
-	return r.estimate(lw, acc, evals, start, false)
+	est, err := r.estimate(lw, acc, evals, start, false)
+	return r, est, err
 }
 
 // aisRun holds what one AIS estimate (or sandwich) shares.

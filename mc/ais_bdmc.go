@@ -40,22 +40,10 @@ type Sandwich struct {
 // warm-up once, in Lower. AISSandwich returns AIS's errors, and an error
 // if len(zstar) != m.LatentDim().
 func AISSandwich(m GradModel, q dist.Distribution, x, zstar []float64, a AISConfig, c Config) (Sandwich, error) {
-	start := time.Now()
 	if len(zstar) != m.LatentDim() {
 		return Sandwich{}, fmt.Errorf("mc: %s: the posterior sample has %d values, the model's latent dimension is %d", MethodAIS, len(zstar), m.LatentDim())
 	}
-	r, err := newAISRun(m, q, x, a, c)
-	if err != nil {
-		return Sandwich{}, err
-	}
-	if err := r.warmup(); err != nil {
-		return Sandwich{}, err
-	}
-	lw, acc, evals := r.chains(nil)
-	if err := c.stopped(MethodAIS); err != nil {
-		return Sandwich{}, err
-	}
-	lower, err := r.estimate(lw, acc, evals, start, false)
+	r, lower, err := forwardAIS(m, q, x, a, c)
 	if err != nil {
 		return Sandwich{}, err
 	}
@@ -63,7 +51,7 @@ func AISSandwich(m GradModel, q dist.Distribution, x, zstar []float64, a AISConf
 	warm := r.warmEvals
 	r.warmEvals = 0
 	r.c.Seed = DeriveSeed(c.Seed, 1)
-	lw, acc, evals = r.chains(zstar)
+	lw, acc, evals := r.chains(zstar)
 	r.warmEvals = warm
 	if err := c.stopped(MethodAIS); err != nil {
 		return Sandwich{}, err
