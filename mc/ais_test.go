@@ -336,6 +336,10 @@ func TestAISErrors(t *testing.T) {
 	if _, err := AIS(lg, diagNormal{mu: []float64{0, 0}, sd: []float64{1, 1}}, x, AISConfig{Steps: 2, Chains: 1}, Config{}); err == nil {
 		t.Error("no error for a start distribution that is not differentiable")
 	}
+	_, err := AISSandwich(lg, lg.Prior(), x, []float64{0, 0, 0}, AISConfig{Steps: 2, Chains: 1}, Config{})
+	if err == nil || !containsFold(err.Error(), "posterior sample has 3 values") {
+		t.Errorf("AISSandwich with a posterior sample of the wrong length: error %v, want one naming its length", err)
+	}
 }
 
 func containsFold(s, sub string) bool {
