@@ -5,24 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/vitool/vitool/internal/jsonfloat"
 )
 
 // jsonFloat is a float64 that encodes NaN and ±Inf as JSON null.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
+type jsonFloat = jsonfloat.Float
 
 // newTable returns a table writer with vitool's layout: headers kept as
 // written, numbers right-aligned.

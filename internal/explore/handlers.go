@@ -17,6 +17,7 @@ import (
 
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/figure"
+	"github.com/vitool/vitool/internal/jsonfloat"
 	"github.com/vitool/vitool/mc"
 )
 
@@ -28,17 +29,8 @@ const (
 	seedSamples = 0x73616d70 // prior samples of /api/samples
 )
 
-// jsonFloat is a float64 that encodes a non-finite value as null.
-type jsonFloat float64
-
-// MarshalJSON encodes f as a JSON number, or null if it is NaN or infinite.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
+// jsonFloat is a float64 that encodes NaN and ±Inf as JSON null.
+type jsonFloat = jsonfloat.Float
 
 // badRequest is an error in a request's parameters, answered with 400.
 type badRequest struct{ msg string }
