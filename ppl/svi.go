@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -172,7 +173,7 @@ func fittedParams(model Model, guide Guide, store *ParamStore, x *ad.Var, seed u
 	}
 	var names []string
 	for _, n := range append(append([]string(nil), g.Params...), m.Params...) {
-		if !contains(names, n) {
+		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}
@@ -180,15 +181,6 @@ func fittedParams(model Model, guide Guide, store *ParamStore, x *ad.Var, seed u
 		return nil, errors.New("ppl: SVI: model and guide have no parameters")
 	}
 	return names, nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // convergence compares the means of consecutive windows of objective values.
