@@ -180,17 +180,17 @@ func Tanh(v *Var) *Var {
 
 // Sigmoid returns 1/(1 + e⁻ᵛ) elementwise.
 func Sigmoid(v *Var) *Var {
-	return unary(v, sigmoid, func(_, y float64) float64 { return y * (1 - y) })
+	return unary(v, logspace.Sigmoid, func(_, y float64) float64 { return y * (1 - y) })
 }
 
 // Softplus returns log(1 + eᵛ) elementwise, computed stably.
 func Softplus(v *Var) *Var {
-	return unary(v, logspace.Softplus, func(x, _ float64) float64 { return sigmoid(x) })
+	return unary(v, logspace.Softplus, func(x, _ float64) float64 { return logspace.Sigmoid(x) })
 }
 
 // LogSigmoid returns log σ(v) = −softplus(−v) elementwise, computed stably.
 func LogSigmoid(v *Var) *Var {
-	return unary(v, logspace.LogSigmoid, func(x, _ float64) float64 { return sigmoid(-x) })
+	return unary(v, logspace.LogSigmoid, func(x, _ float64) float64 { return logspace.Sigmoid(-x) })
 }
 
 // Lgamma returns log |Γ(v)| elementwise.
@@ -216,12 +216,4 @@ func Trigamma(x float64) float64 {
 	}
 	s := math.Pi / math.Sin(math.Pi*x)
 	return -Trigamma(1-x) + s*s
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }

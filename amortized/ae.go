@@ -9,6 +9,7 @@ import (
 
 	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/ppl"
 )
 
@@ -103,7 +104,7 @@ func (a *AE) Decode(code mat.Matrix) *mat.Dense {
 func (a *AE) DecodeMean(code mat.Matrix) *mat.Dense {
 	out := a.Decode(code)
 	if a.Config.Loss == BCE {
-		out.Apply(func(_, _ int, l float64) float64 { return sigmoid(l) }, out)
+		out.Apply(func(_, _ int, l float64) float64 { return logspace.Sigmoid(l) }, out)
 	}
 	return out
 }

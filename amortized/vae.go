@@ -10,6 +10,7 @@ import (
 
 	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
+	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/latent"
 	"github.com/vitool/vitool/nn"
 	"github.com/vitool/vitool/ppl"
@@ -238,7 +239,7 @@ func (v *VAE) Decode(z mat.Matrix) *mat.Dense {
 func (v *VAE) DecodeMean(z mat.Matrix) *mat.Dense {
 	out := v.Decode(z)
 	if v.Config.Likelihood == Bernoulli {
-		out.Apply(func(_, _ int, l float64) float64 { return sigmoid(l) }, out)
+		out.Apply(func(_, _ int, l float64) float64 { return logspace.Sigmoid(l) }, out)
 	}
 	return out
 }
@@ -303,7 +304,7 @@ func (v *VAE) SampleData(dst *mat.Dense, rnd *rand.Rand) {
 			switch v.Config.Likelihood {
 			case Bernoulli:
 				x := 0.0
-				if rnd.Float64() < sigmoid(o) {
+				if rnd.Float64() < logspace.Sigmoid(o) {
 					x = 1
 				}
 				dst.Set(i, j, x)
@@ -336,13 +337,4 @@ func bernoulliLogLik(x []float64, l []float64) float64 {
 		}
 	}
 	return s - math.Log(prod)
-}
-
-// sigmoid returns 1/(1 + e^−x) without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }

@@ -1,5 +1,5 @@
 // Package logspace holds the numerically stable scalar functions that the
-// rest of vitool uses to stay in log space: softplus, log-sigmoid,
+// rest of vitool uses to stay in log space: softplus, sigmoid, log-sigmoid,
 // log(1 - e^x), and log-sum-exp over slices.
 package logspace
 
@@ -17,6 +17,16 @@ func Softplus(x float64) float64 {
 		lp = math.Log(u) * y / (u - 1)
 	}
 	return math.Max(x, 0) + lp
+}
+
+// Sigmoid returns σ(x) = 1/(1 + e^−x) without overflow: for x < 0 it is
+// e^x/(1 + e^x).
+func Sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
 }
 
 // LogSigmoid returns log σ(x) = -softplus(-x).

@@ -43,6 +43,20 @@ func TestSoftplus(t *testing.T) {
 	}
 }
 
+func TestSigmoid(t *testing.T) {
+	for _, x := range []float64{-30, -1, 0, 0.5, 30} {
+		if got, want := Sigmoid(x), 1/(1+math.Exp(-x)); math.Abs(got-want) > 1e-16 {
+			t.Errorf("Sigmoid(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if got := Sigmoid(-800); !(got >= 0 && got < 1e-300) {
+		t.Errorf("Sigmoid(-800) = %v, want a tiny non-negative number", got)
+	}
+	if got := Sigmoid(800); got != 1 {
+		t.Errorf("Sigmoid(800) = %v, want 1", got)
+	}
+}
+
 func TestLogSigmoid(t *testing.T) {
 	for _, x := range []float64{-30, -2, 0, 3, 30} {
 		want := math.Log(1 / (1 + math.Exp(-x)))
