@@ -125,7 +125,13 @@ func (s StdNormal) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
 	n, d := b.dims()
 	xr, out := checkLogProbArgs("Bernoulli", nil, x, n, d)
-	l := viewOf(b.Logits)
+	l, lv := viewOf(b.Logits), ad.Lift(b.Logits)
+	// e^−|l| of every element, kept for the logits' adjoint σ(l) when they
+	// are on a tape, so that the backward pass takes no exponential.
+	var ex []float64
+	if lv.Tape() != nil {
+		ex = make([]float64, len(out)*d)
+	}
 	for i := range out {
 		// softplus(l) = max(l, 0) + log(1 + e^−|l|): the second terms lie
 		// in (0, log 2], so their sum is the log of a product of factors
@@ -134,8 +140,12 @@ func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
 		prod := 1.0
 		for j, v := range rowOf(xr, i) {
 			lij := l.data[i*l.rs+j*l.cs]
+			e := math.Exp(-math.Abs(lij))
+			if ex != nil {
+				ex[i*d+j] = e
+			}
 			s += v*lij - math.Max(lij, 0)
-			prod *= 1 + math.Exp(-math.Abs(lij))
+			prod *= 1 + e
 			if (j+1)%productBlock == 0 {
 				s -= math.Log(prod)
 				prod = 1
@@ -143,7 +153,7 @@ func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
 		}
 		out[i] = s - math.Log(prod)
 	}
-	return ad.Custom(len(out), 1, out, []*ad.Var{x, ad.Lift(b.Logits)}, func(g []float64, grads [][]float64) {
+	return ad.Custom(len(out), 1, out, []*ad.Var{x, lv}, func(g []float64, grads [][]float64) {
 		gx, gl := grads[0], grads[1]
 		for i, gi := range g {
 			if gi == 0 {
@@ -155,11 +165,19 @@ func (b Bernoulli) LogProbVar(x *ad.Var) *ad.Var {
 					gx[i*d+j] += gi * l.data[k]
 				}
 				if gl != nil {
-					gl[k] += gi * (v - sigmoid(l.data[k]))
+					gl[k] += gi * (v - sigmoidFrom(l.data[k], ex[i*d+j]))
 				}
 			}
 		}
 	})
+}
+
+// sigmoidFrom returns σ(l) given e = e^−|l|.
+func sigmoidFrom(l, e float64) float64 {
+	if l >= 0 {
+		return 1 / (1 + e)
+	}
+	return e / (1 + e)
 }
 
 // Detach returns b with the gradient of its logits stopped.

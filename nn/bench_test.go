@@ -140,8 +140,8 @@ func newGradProgram[T float](m MLP, n int, needX bool) *gradProgram[T] {
 	L := m.Layers()
 	p := &gradProgram[T]{m: m, n: n, w: make([][]T, L), b: make([][]T, L), gw: make([][]T, L), gb: make([][]T, L)}
 	bd := newBuilder[T]()
-	p.x, p.g = make([]T, m.In()*n), make([]T, m.Out()*n)
-	x := bd.input("x", m.In(), n, p.x)
+	p.x, p.g = make([]T, n*m.In()), make([]T, n*m.Out())
+	x := bd.input("x", n, m.In(), p.x)
 	h := x
 	var wrt G.Nodes
 	for l := range L {
@@ -149,14 +149,14 @@ func newGradProgram[T float](m MLP, n int, needX bool) *gradProgram[T] {
 		p.w[l], p.b[l] = make([]T, out*in), make([]T, out)
 		p.gw[l], p.gb[l] = make([]T, out*in), make([]T, out)
 		w := bd.input(fmt.Sprintf("w%d", l), out, in, p.w[l])
-		bias := bd.input(fmt.Sprintf("b%d", l), out, 1, p.b[l])
+		bias := bd.input(fmt.Sprintf("b%d", l), 1, out, p.b[l])
 		wrt = append(wrt, w, bias)
-		h = bd.check(G.BroadcastAdd(bd.check(G.Mul(w, h)), bias, nil, []byte{1}))
+		h = bd.check(G.BroadcastAdd(bd.mul(h, w, false, true), bias, nil, []byte{1}))
 		if l < L-1 {
 			h = bd.activate(h, m.Act)
 		}
 	}
-	gin := bd.input("g", m.Out(), n, p.g)
+	gin := bd.input("g", n, m.Out(), p.g)
 	cost := bd.check(G.Sum(bd.check(G.HadamardProd(h, gin))))
 	if needX {
 		wrt = append(wrt, x)
@@ -168,7 +168,7 @@ func newGradProgram[T float](m MLP, n int, needX bool) *gradProgram[T] {
 		bd.read(grads[2*l+1], p.gb[l])
 	}
 	if needX {
-		p.gx = make([]T, m.In()*n)
+		p.gx = make([]T, n*m.In())
 		bd.read(grads[2*L], p.gx)
 	}
 	p.vm = bd.machine("gradient program", m, n)
@@ -190,8 +190,8 @@ func forwardGrad[T float](m MLP, x *ad.Var, params []*ad.Var) *ad.Var {
 			gp = newGradProgram[T](m, n, needX)
 			gradPrograms[key] = gp
 		}
-		transpose(gp.x, x.Data, n, m.In())
-		transpose(gp.g, g, n, m.Out())
+		convert(gp.x, x.Data)
+		convert(gp.g, g)
 		for l := range gp.w {
 			convert(gp.w[l], params[2*l].Data)
 			convert(gp.b[l], params[2*l+1].Data)
@@ -206,7 +206,7 @@ func forwardGrad[T float](m MLP, x *ad.Var, params []*ad.Var) *ad.Var {
 			}
 		}
 		if dst := grads[0]; dst != nil {
-			addTransposed(dst, gp.gx, m.In(), n)
+			addTo(dst, gp.gx)
 		}
 	})
 }

@@ -118,11 +118,18 @@ func (b *builder[T]) check(n *G.Node, err error) *G.Node {
 	return n
 }
 
-// input returns an r×c input node backed by buf: writing buf changes what
-// the next run reads.
+// input returns an input node of the row-major r×c matrix in buf: writing
+// buf changes what the next run reads. Matrices are 1×r×c tensors so that
+// products can use gorgonia's BatchedMatMul, which passes transpositions
+// to the BLAS instead of copying.
 func (b *builder[T]) input(name string, r, c int, buf []T) *G.Node {
-	t := tensor.New(tensor.WithShape(r, c), tensor.WithBacking(buf))
-	return G.NewMatrix(b.g, b.dt, G.WithShape(r, c), G.WithName(name), G.WithValue(t))
+	t := tensor.New(tensor.WithShape(1, r, c), tensor.WithBacking(buf))
+	return G.NewTensor(b.g, b.dt, 3, G.WithShape(1, r, c), G.WithName(name), G.WithValue(t))
+}
+
+// mul returns the matrix product of a and b, either transposed as asked.
+func (b *builder[T]) mul(x, y *G.Node, transX, transY bool) *G.Node {
+	return b.check(G.BatchedMatMul(x, y, transX, transY))
 }
 
 // read makes every run copy n's value into buf (a TapeMachine reuses the
@@ -173,16 +180,17 @@ func runVM(vm G.VM, what string) {
 }
 
 // forwardProgram is the compiled forward pass of an MLP for a fixed number
-// of rows n. It runs feature-major (activations are size × n), so that
-// each layer is W·H + b with the weight in PyTorch's layout.
+// of rows n. It runs example-major, like the tape (activations are n×size),
+// with the weights in PyTorch's layout: each layer is H·Wᵀ + b, the
+// transposition left to the BLAS.
 type forwardProgram[T float] struct {
 	key    progKey
 	m      MLP
 	n      int
-	x      []T   // In×n
+	x      []T   // n×In
 	w, b   [][]T // per layer: Out×In and Out
-	out    []T   // Out×n
-	hidden [][]T // per hidden layer: its activation, size×n
+	out    []T   // n×Out
+	hidden [][]T // per hidden layer: its activation, n×size
 	vm     G.VM
 }
 
@@ -190,22 +198,21 @@ func newForward[T float](key progKey, m MLP, n int) *forwardProgram[T] {
 	L := m.Layers()
 	p := &forwardProgram[T]{key: key, m: m, n: n, w: make([][]T, L), b: make([][]T, L), hidden: make([][]T, L-1)}
 	b := newBuilder[T]()
-	p.x = make([]T, m.In()*n)
-	h := b.input("x", m.In(), n, p.x)
+	p.x = make([]T, n*m.In())
+	h := b.input("x", n, m.In(), p.x)
 	for l := range L {
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		p.w[l], p.b[l] = make([]T, out*in), make([]T, out)
 		w := b.input(fmt.Sprintf("%d.weight", 2*l), out, in, p.w[l])
-		bias := b.input(fmt.Sprintf("%d.bias", 2*l), out, 1, p.b[l])
-		z := b.check(G.Mul(w, h))
-		z = b.check(G.BroadcastAdd(z, bias, nil, []byte{1}))
+		bias := b.input(fmt.Sprintf("%d.bias", 2*l), 1, out, p.b[l])
+		z := b.check(G.BroadcastAdd(b.mul(h, w, false, true), bias, nil, []byte{1}))
 		if l == L-1 {
-			p.out = make([]T, out*n)
+			p.out = make([]T, n*out)
 			b.read(z, p.out)
 			break
 		}
 		h = b.activate(z, m.Act)
-		p.hidden[l] = make([]T, out*n)
+		p.hidden[l] = make([]T, n*out)
 		b.read(h, p.hidden[l])
 	}
 	p.vm = b.machine("forward pass", m, n)
@@ -215,13 +222,13 @@ func newForward[T float](key progKey, m MLP, n int) *forwardProgram[T] {
 // run evaluates the network at x with params, stores the n×Out output in
 // dst, and returns copies of the hidden activations if save is true.
 func (p *forwardProgram[T]) run(dst []float64, x *ad.Var, params []*ad.Var, save bool) [][]T {
-	transpose(p.x, x.Data, p.n, p.m.In())
+	convert(p.x, x.Data)
 	for l := range p.w {
 		convert(p.w[l], params[2*l].Data)
 		convert(p.b[l], params[2*l+1].Data)
 	}
 	runVM(p.vm, "forward pass")
-	transpose(dst, p.out, p.m.Out(), p.n)
+	convert(dst, p.out)
 	if !save {
 		return nil
 	}
@@ -238,46 +245,46 @@ func (p *forwardProgram[T]) run(dst []float64, x *ad.Var, params []*ad.Var, save
 // and of the input if needX. It is written out by hand rather than derived
 // by gorgonia's Grad, so that it does not recompute the forward pass:
 //
-//	dZ_L = Gᵀ;  for l = L … 1:  ∂W_l = dZ_l·H_{l−1}ᵀ,  ∂b_l = Σ_cols dZ_l,
-//	dH_{l−1} = W_lᵀ·dZ_l,  dZ_{l−1} = dH_{l−1} ⊙ act′,
+//	dZ_L = G;  for l = L … 1:  ∂W_l = dZ_lᵀ·H_{l−1},  ∂b_l = Σ_rows dZ_l,
+//	dH_{l−1} = dZ_l·W_l,  dZ_{l−1} = dH_{l−1} ⊙ act′,
 //
-// with H_{l−1}ᵀ the layer's input row-major (x itself for the first layer)
-// and act′ computed from the saved activations.
+// with H_{l−1} the layer's input (x itself for the first layer) and act′
+// computed from the saved activations. Every matrix is example-major, as
+// on the tape, so no pass over the data transposes anything.
 type backwardProgram[T float] struct {
 	key    progKey
 	m      MLP
 	n      int
-	g      []T   // Out×n
+	g      []T   // n×Out
 	h      [][]T // per layer: its input, n×In
-	wt     [][]T // per layer: Wᵀ, In×Out; nil where dH is not needed
-	d      [][]T // per hidden layer: act′, size×n; nil for Identity
+	w      [][]T // per layer: W, Out×In; nil where dH is not needed
+	d      [][]T // per hidden layer: act′, n×size; nil for Identity
 	gw, gb [][]T // per layer: Out×In and Out
-	gx     []T   // In×n, if the input's adjoint is computed
+	gx     []T   // n×In, if the input's adjoint is computed
 	vm     G.VM
 }
 
 func newBackward[T float](key progKey, m MLP, n int, needX bool) *backwardProgram[T] {
 	L := m.Layers()
 	p := &backwardProgram[T]{key: key, m: m, n: n,
-		h: make([][]T, L), wt: make([][]T, L), d: make([][]T, L-1), gw: make([][]T, L), gb: make([][]T, L)}
+		h: make([][]T, L), w: make([][]T, L), d: make([][]T, L-1), gw: make([][]T, L), gb: make([][]T, L)}
 	b := newBuilder[T]()
-	p.g = make([]T, m.Out()*n)
-	dz := b.input("grad", m.Out(), n, p.g)
+	p.g = make([]T, n*m.Out())
+	dz := b.input("grad", n, m.Out(), p.g)
 	for l := L - 1; l >= 0; l-- {
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		p.h[l] = make([]T, n*in)
 		h := b.input(fmt.Sprintf("input%d", l), n, in, p.h[l])
 		p.gw[l], p.gb[l] = make([]T, out*in), make([]T, out)
-		b.read(b.check(G.Mul(dz, h)), p.gw[l])
+		b.read(b.mul(dz, h, true, false), p.gw[l])
 		b.read(b.check(G.Sum(dz, 1)), p.gb[l])
 		if l == 0 && !needX {
 			break
 		}
-		p.wt[l] = make([]T, in*out)
-		wt := b.input(fmt.Sprintf("%d.weight^T", 2*l), in, out, p.wt[l])
-		dh := b.check(G.Mul(wt, dz))
+		p.w[l] = make([]T, out*in)
+		dh := b.mul(dz, b.input(fmt.Sprintf("%d.weight", 2*l), out, in, p.w[l]), false, false)
 		if l == 0 {
-			p.gx = make([]T, in*n)
+			p.gx = make([]T, n*in)
 			b.read(dh, p.gx)
 			break
 		}
@@ -285,8 +292,8 @@ func newBackward[T float](key progKey, m MLP, n int, needX bool) *backwardProgra
 			dz = dh
 			continue
 		}
-		p.d[l-1] = make([]T, in*n)
-		d := b.input(fmt.Sprintf("deriv%d", l-1), in, n, p.d[l-1])
+		p.d[l-1] = make([]T, n*in)
+		d := b.input(fmt.Sprintf("deriv%d", l-1), n, in, p.d[l-1])
 		dz = b.check(G.HadamardProd(dh, d))
 	}
 	p.vm = b.machine("backward pass", m, n)
@@ -297,14 +304,14 @@ func newBackward[T float](key progKey, m MLP, n int, needX bool) *backwardProgra
 // layout: x first; nil entries are skipped) given the adjoint g (n×Out) of
 // the output and the hidden activations saved by the forward pass.
 func (p *backwardProgram[T]) run(grads [][]float64, g []float64, x *ad.Var, params []*ad.Var, saved [][]T) {
-	transpose(p.g, g, p.n, p.m.Out())
+	convert(p.g, g)
 	convert(p.h[0], x.Data)
 	for l := 1; l < len(p.h); l++ {
-		transpose(p.h[l], saved[l-1], p.m.Sizes[l], p.n)
+		copy(p.h[l], saved[l-1])
 	}
-	for l, wt := range p.wt {
-		if wt != nil {
-			transpose(wt, params[2*l].Data, p.m.Sizes[l+1], p.m.Sizes[l])
+	for l, w := range p.w {
+		if w != nil {
+			convert(w, params[2*l].Data)
 		}
 	}
 	for l, d := range p.d {
@@ -322,6 +329,6 @@ func (p *backwardProgram[T]) run(grads [][]float64, g []float64, x *ad.Var, para
 		}
 	}
 	if dst := grads[0]; dst != nil && p.gx != nil {
-		addTransposed(dst, p.gx, p.m.In(), p.n)
+		addTo(dst, p.gx)
 	}
 }
