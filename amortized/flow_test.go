@@ -1,6 +1,7 @@
 package amortized
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -75,6 +76,37 @@ func TestIAFVAEGuideMatchesProposal(t *testing.T) {
 	for k := range K {
 		if !close32(logw[k], want[k]) {
 			t.Errorf("log-weight %d = %v, from the evaluation methods %v", k, logw[k], want[k])
+		}
+	}
+}
+
+// TestIAFVAEProposalSampleLogProb checks that the IAF encoder's proposal
+// scores its own draws in the sampling pass: SampleLogProb draws the rows of
+// Sample and their log-densities equal LogProb's (the sequential inverse) to
+// 1e-9.
+func TestIAFVAEProposalSampleLogProb(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 1))
+	v, err := NewVAE(iafConfig(), rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomiseFlow(v, rnd)
+	q := v.Proposal([]float64{1, 0, 1, 1, 0})
+	if _, ok := q.(dist.SampleLogProber); !ok {
+		t.Fatalf("Proposal is a %T, not a dist.SampleLogProber", q)
+	}
+	const n = 50
+	want := mat.NewDense(n, 3, nil)
+	q.Sample(want, rand.New(rand.NewPCG(2, 2)))
+	wantLP := q.LogProb(nil, want)
+	got := mat.NewDense(n, 3, nil)
+	lp := dist.SampleLogProb(q, got, nil, rand.New(rand.NewPCG(2, 2)))
+	if !mat.Equal(got, want) {
+		t.Error("SampleLogProb draws other rows than Sample")
+	}
+	for i, w := range wantLP {
+		if math.IsNaN(lp[i]) || math.Abs(lp[i]-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			t.Errorf("row %d: log q %v, LogProb %v", i, lp[i], w)
 		}
 	}
 }

@@ -210,9 +210,11 @@ func (v *VAE) Encode(x mat.Matrix) (mu, logvar *mat.Dense) {
 
 // Proposal returns q(z|x) for a single x, with Len() == 1: a dist.Normal
 // with Loc = μ(x) and LogScale = log σ²(x)/2, or, with an IAF encoder, a
-// dist.FlowDistribution of the IAF steps over that Normal (whose LogProb
-// inverts the steps sequentially, L network evaluations per step). It
-// panics if len(x) != D.
+// dist.FlowDistribution of the IAF steps over that Normal. The flow's
+// LogProb inverts the steps sequentially (L network evaluations per step);
+// its SampleLogProb, which the importance-sampling estimators of package mc
+// use, scores its own draws in the forward pass instead. It panics if
+// len(x) != D.
 func (v *VAE) Proposal(x []float64) dist.Distribution {
 	if len(x) != v.Config.DataDim {
 		panic(fmt.Sprintf("amortized: Proposal got len(x) = %d, want %d", len(x), v.Config.DataDim))

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -95,5 +96,41 @@ func BenchmarkBernoulliLogProb(b *testing.B) {
 	dst := make([]float64, benchRows)
 	for b.Loop() {
 		Bernoulli{l}.LogProb(dst, x)
+	}
+}
+
+// BenchmarkFlowSampleLogProb draws a chunk of 4096 rows from the IAF
+// encoders of the VAEs in docs/benchmarks.md §6 (L = 16; 2 steps with
+// H = 64, 8 with H = 128, each with an H-unit context) and scores them, by Sample then LogProb (the
+// sequential inverse) and by SampleLogProb (the forward pass), as the
+// importance-sampling estimators of package mc do:
+//
+//	go test -run '^$' -bench FlowSampleLogProb ./dist
+func BenchmarkFlowSampleLogProb(b *testing.B) {
+	const L = 16
+	rnd := newRand(3)
+	for _, fc := range []struct{ steps, h int }{{2, 64}, {8, 128}} {
+		ts := make(ComposeTransform, fc.steps)
+		for i := range ts {
+			ts[i] = newIAF(rnd, L, fc.h, fc.h, i%2 == 1)
+		}
+		q := NewFlowDistribution(Normal{Loc: randVar(rnd, 1, L, 1), LogScale: randVar(rnd, 1, L, 0.3)}, ts)
+		z := mat.NewDense(benchRows, L, nil)
+		lp := make([]float64, benchRows)
+		for _, path := range []struct {
+			name string
+			run  func(*rand.Rand)
+		}{
+			{"Sample+LogProb", func(r *rand.Rand) { q.Sample(z, r); q.LogProb(lp, z) }},
+			{"SampleLogProb", func(r *rand.Rand) { q.SampleLogProb(z, lp, r) }},
+		} {
+			b.Run(fmt.Sprintf("steps=%d/H=%d/%s", fc.steps, fc.h, path.name), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 0))
+				for b.Loop() {
+					path.run(r)
+				}
+				b.ReportMetric(benchRows*float64(b.N)/b.Elapsed().Seconds(), "draws/s")
+			})
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -26,6 +27,49 @@ type LogProber interface {
 // draws row i from member i.
 type Sampler interface {
 	Sample(dst *mat.Dense, rnd *rand.Rand)
+}
+
+// SampleLogProber is a distribution that draws a batch and scores it in one
+// pass, for less than Sample followed by LogProb costs: the importance
+// sampling estimators of package mc score each draw by the proposal that
+// made it. FlowDistribution implements it, taking the log-density of each
+// draw from the base draw behind it instead of inverting the flow (TFP's
+// experimental_sample_and_log_prob). Use the function SampleLogProb, which
+// falls back to Sample and LogProb for any other distribution.
+type SampleLogProber interface {
+	Distribution
+	// SampleLogProb fills every row of dst with an independent draw and
+	// stores in lp[i] the log-density of row i, returning lp. The rows are
+	// those Sample would draw from the same state of rnd, which is consumed
+	// as Sample consumes it, and lp equals LogProb of them up to rounding.
+	// An empty dst is resized as Sample resizes it. If lp is nil a new
+	// slice is allocated; otherwise its length must equal the number of rows
+	// of dst.
+	SampleLogProb(dst *mat.Dense, lp []float64, rnd *rand.Rand) []float64
+}
+
+// SampleLogProb fills dst with draws from d and stores their log-densities
+// in lp, returning lp, with the shape rules of SampleLogProber. It calls
+// d.SampleLogProb when d is a SampleLogProber and d.Sample then d.LogProb
+// otherwise, so the draws are those of d.Sample either way and, without the
+// method, lp is exactly LogProb of them.
+func SampleLogProb(d Distribution, dst *mat.Dense, lp []float64, rnd *rand.Rand) []float64 {
+	if s, ok := d.(SampleLogProber); ok {
+		return s.SampleLogProb(dst, lp, rnd)
+	}
+	if dst != nil && !dst.IsEmpty() {
+		checkLogProbDst("SampleLogProb", lp, dst)
+	}
+	d.Sample(dst, rnd)
+	return d.LogProb(lp, dst)
+}
+
+// checkLogProbDst panics unless lp is nil or has one element per row of
+// dst.
+func checkLogProbDst(name string, lp []float64, dst *mat.Dense) {
+	if r, _ := dst.Dims(); lp != nil && len(lp) != r {
+		panic(fmt.Sprintf("dist: %s: len(lp) = %d, want %d rows", name, len(lp), r))
+	}
 }
 
 // Distribution is a batch of distributions over R^Dim (or a discrete subset of

@@ -53,7 +53,11 @@
 // parameters are *ad.Var, so a flow's log-density differentiates on the
 // tape. NewFlowDistribution pushes a reparameterised base through a stack
 // of them and caches each draw's log-determinant, which makes a flow a
-// richer guide q(z) or q(z|x) than a mean-field Normal.
+// richer guide q(z) or q(z|x) than a mean-field Normal. Outside a tape it
+// is a SampleLogProber: SampleLogProb draws a batch and scores it in the
+// forward pass, with no inversion, and the function SampleLogProb falls back
+// to Sample then LogProb for the other distributions; the importance
+// sampling estimators of package mc score their proposals this way.
 //
 // # KL divergences
 //

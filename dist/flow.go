@@ -432,7 +432,10 @@ type FlowDistribution struct {
 
 type flowCache struct{ x, u, ld *ad.Var }
 
-var _ Reparameterizer = FlowDistribution{}
+var (
+	_ Reparameterizer = FlowDistribution{}
+	_ SampleLogProber = FlowDistribution{}
+)
 
 // NewFlowDistribution returns the flow Transform over base, which must be
 // a Reparameterizer to be sampled by RSampleVar.
@@ -458,6 +461,33 @@ func (f FlowDistribution) RSampleVar(n int, rnd *rand.Rand) *ad.Var {
 	x, ld := forwardLogDet(f.Transform, u)
 	f.cache.x, f.cache.u, f.cache.ld = x, u, ld
 	return x
+}
+
+// SampleLogProb fills dst as Sample does, with the same rows from the same
+// state of rnd, and stores in lp[i] log p_Base(u_i) − log |det J(u_i)|
+// for the base draw u_i behind row i, returning lp: one forward pass
+// through the flow, computing the log-determinants where Forward's
+// networks run (see RSampleVar), and no inversion. It leaves the cache of
+// RSampleVar alone, so a FlowDistribution may be sampled this way from
+// several goroutines at once, as with Sample. lp is allocated if nil and
+// must otherwise have one element per row of dst.
+func (f FlowDistribution) SampleLogProb(dst *mat.Dense, lp []float64, rnd *rand.Rand) []float64 {
+	f.check()
+	d := f.Dim()
+	g := prepareDst("FlowDistribution", "SampleLogProb", dst, f.Len(), d)
+	checkLogProbDst("FlowDistribution.SampleLogProb", lp, dst)
+	if lp == nil {
+		lp = make([]float64, g.Rows)
+	}
+	u := mat.NewDense(g.Rows, f.Base.Dim(), nil)
+	f.Base.Sample(u, rnd)
+	f.Base.LogProb(lp, u)
+	x, ld := forwardLogDet(f.Transform, ad.FromDense(u))
+	for i := range g.Rows {
+		copy(rowOf(g, i), x.Data[i*d:(i+1)*d])
+		lp[i] -= ld.Data[i]
+	}
+	return lp
 }
 
 // LogProbVar returns log p_Base(u) − log |det J(u)|, with u the remembered

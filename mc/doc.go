@@ -33,6 +33,11 @@
 // the ⌈min(K/5, 3√K)⌉+1 largest log-weights kept for k̂ (about 76 KB for
 // K = 10^7).
 //
+// A proposal that is a dist.SampleLogProber (dist.FlowDistribution) gives
+// log q(z) of its draws with the draws, in the same pass; for one that is
+// not, log q(z) is LogProb of each chunk. The draws, and so the stream
+// contract above, are the same either way.
+//
 // A log-weight that is NaN or +Inf makes the estimator return an error naming
 // the method and the number of bad draws; -Inf is a legitimate log-weight
 // (a zero weight). A model or proposal that fails at run time reports it

@@ -155,17 +155,42 @@ type kernel struct {
 	prior dist.Distribution
 }
 
-// logWeights stores the log-weights of the rows of z in lw, using tmp (of the
-// same length) as scratch, and returns the number of NaN or +Inf values.
-func (k *kernel) logWeights(lw, tmp []float64, z *mat.Dense) int {
+// joint returns k.q as a dist.SampleLogProber when the weights need
+// log q(z) and k.q can give it with its draws (a flow, scored without
+// inverting itself).
+func (k *kernel) joint() (dist.SampleLogProber, bool) {
+	if k.prior == nil {
+		return nil, false
+	}
+	s, ok := k.q.(dist.SampleLogProber)
+	return s, ok
+}
+
+// draw fills z with draws from k.q, the rows of k.q.Sample, and stores
+// log q(z) of each row in lq (of z's length) if k.joint().
+func (k *kernel) draw(z *mat.Dense, lq []float64, rnd *rand.Rand) {
+	if s, ok := k.joint(); ok {
+		s.SampleLogProb(z, lq, rnd)
+		return
+	}
+	k.q.Sample(z, rnd)
+}
+
+// logWeights stores the log-weights of the rows of z in lw and returns the
+// number of NaN or +Inf values, using tmp (of the same length) as scratch.
+// For importance weights lq holds log q(z): as draw left it if k.joint(),
+// and otherwise computed here by k.q.LogProb on the whole batch.
+func (k *kernel) logWeights(lw, tmp, lq []float64, z *mat.Dense) int {
 	k.m.LogLikelihood(lw, k.x, z)
 	if k.prior != nil {
 		k.prior.LogProb(tmp, z)
 		for i, v := range tmp {
 			lw[i] += v
 		}
-		k.q.LogProb(tmp, z)
-		for i, v := range tmp {
+		if _, ok := k.joint(); !ok {
+			k.q.LogProb(lq, z)
+		}
+		for i, v := range lq {
 			lw[i] -= v
 		}
 	}
@@ -228,15 +253,16 @@ func sampleRun(kern *kernel, K int, c Config, want stats) sampleResult {
 		z := mat.NewDense(rows, d, nil)
 		var last *mat.Dense
 		tmp := make([]float64, rows)
+		lq := make([]float64, rows)
 		pcg := rand.NewPCG(0, 0)
 		rnd := rand.New(pcg)
 		return func(u int, s *chunkSlot) {
 			n := min(cs, K-u*cs)
 			zz := rowsOf(z, n, &last)
 			pcg.Seed(seed, uint64(u))
-			kern.q.Sample(zz, rnd)
+			kern.draw(zz, lq[:n], rnd)
 			lw := s.lw[:n]
-			s.bad = kern.logWeights(lw, tmp[:n], zz)
+			s.bad = kern.logWeights(lw, tmp[:n], lq[:n], zz)
 			if s.bad > 0 {
 				return
 			}
@@ -304,6 +330,7 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 			var last *mat.Dense
 			lw := make([]float64, b*K)
 			tmp := make([]float64, b*K)
+			lq := make([]float64, b*K)
 			pcg := rand.NewPCG(0, 0)
 			rnd := rand.New(pcg)
 			return func(u int, s *iwaeSlot) {
@@ -311,11 +338,11 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 				nr := min(b, reps-r0)
 				for i := range nr {
 					pcg.Seed(DeriveSeed(seed, uint64(r0+i)), 0)
-					kern.q.Sample(views[i], rnd)
+					kern.draw(views[i], lq[i*K:(i+1)*K], rnd)
 				}
 				zz := rowsOf(z, nr*K, &last)
 				s.mom = moments{}
-				s.bad = kern.logWeights(lw[:nr*K], tmp[:nr*K], zz)
+				s.bad = kern.logWeights(lw[:nr*K], tmp[:nr*K], lq[:nr*K], zz)
 				if s.bad > 0 {
 					return
 				}
@@ -346,6 +373,7 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 		var last *mat.Dense
 		lw := make([]float64, cs)
 		tmp := make([]float64, cs)
+		lq := make([]float64, cs)
 		pcg := rand.NewPCG(0, 0)
 		rnd := rand.New(pcg)
 		return func(u int, s *iwaeSlot) {
@@ -353,8 +381,8 @@ func iwaeRun(kern *kernel, K, reps int, c Config) (moments, int) {
 			n := min(cs, K-j*cs)
 			zz := rowsOf(z, n, &last)
 			pcg.Seed(DeriveSeed(seed, uint64(r)), uint64(j))
-			kern.q.Sample(zz, rnd)
-			s.bad = kern.logWeights(lw[:n], tmp[:n], zz)
+			kern.draw(zz, lq[:n], rnd)
+			s.bad = kern.logWeights(lw[:n], tmp[:n], lq[:n], zz)
 			if s.bad == 0 {
 				s.acc.setSlice(lw[:n])
 			}

@@ -146,11 +146,17 @@ type proposal struct {
 	layout []slot
 }
 
+var _ dist.SampleLogProber = proposal{}
+
 // AsProposal returns guide, for the data x, as a distribution over the
 // concatenated latent sites of m (which must come from AsModel): Sample runs
-// the guide and LogProb re-scores values by replaying it. It checks guide and
-// model against each other on one particle and returns the error of that
-// check (a site one of them lacks, a shape mismatch).
+// the guide and LogProb re-scores values by replaying it. It is a
+// dist.SampleLogProber: SampleLogProb keeps the log-density that the guide's
+// own run computed at its draws, so the importance-sampling estimators of
+// package mc run the guide once per chunk instead of twice (and a flow guide
+// is scored without inverting its flow). AsProposal checks guide and model
+// against each other on one particle and returns the error of that check (a
+// site one of them lacks, a shape mismatch).
 func AsProposal(guide Guide, m latent.Model, x mat.Matrix) (dist.Distribution, error) {
 	a, ok := m.(*modelAdapter)
 	if !ok {
@@ -176,6 +182,22 @@ func (q proposal) Sample(dst *mat.Dense, rnd *rand.Rand) {
 		mc.Fail(err)
 	}
 	flatten(dst, tr, q.layout)
+}
+
+// SampleLogProb runs the guide once, as Sample does, and returns the
+// log-density its run computed at its own draws, which LogProb recomputes
+// by replaying it (and, at a flow site, by inverting the flow).
+func (q proposal) SampleLogProb(dst *mat.Dense, lp []float64, rnd *rand.Rand) []float64 {
+	r, _ := dst.Dims()
+	if lp != nil && len(lp) != r {
+		panic(fmt.Sprintf("ppl: proposal.SampleLogProb: len(lp) = %d, want %d rows", len(lp), r))
+	}
+	tr, err := runGuide(q.guide, newSession(q.store, nil), q.x, r, rnd, 0)
+	if err != nil {
+		mc.Fail(err)
+	}
+	flatten(dst, tr, q.layout)
+	return copyOut(lp, tr.LogProb().Data)
 }
 
 func (q proposal) LogProb(dst []float64, z mat.Matrix) []float64 {

@@ -336,9 +336,8 @@ func shiftScale(q dist.Normal, shift, scale float64) dist.Normal {
 // log-weights log p(x, z) − log q(z) − log p(x).
 func logWeights(m latent.LinearGaussian, q dist.Distribution, x []float64, k int, exact float64, rnd *rand.Rand) []float64 {
 	z := mat.NewDense(k, m.LatentDim(), nil)
-	q.Sample(z, rnd)
+	lq := dist.SampleLogProb(q, z, nil, rnd)
 	lw := latent.LogJoint(nil, m, x, z)
-	lq := q.LogProb(nil, z)
 	for i := range lw {
 		lw[i] -= lq[i] + exact
 	}
