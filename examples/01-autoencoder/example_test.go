@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/vitool/vitool/examples/internal/notebook"
@@ -10,6 +11,8 @@ import (
 
 // TestRun trains the autoencoders in fast mode and checks the example's
 // first claim: a larger code reconstructs the training digits better.
+// checkSpread checks the runs from several seeds behind the training
+// curve's band.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	res, err := run(config{Fast: true, Out: t.TempDir(), Seed: 1}, &out)
@@ -28,7 +31,40 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: test MSE %.4f, want in (0, 0.1)", r.Name, r.TestMSE)
 		}
 	}
-	if err := notebook.CheckPNGs(res.Figures, 4); err != nil {
+	checkSpread(t, res)
+	if err := notebook.CheckPNGs(res.Figures, 5); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkSpread checks the runs from several seeds behind the training
+// curve's band: the first seed's run is the main run, every seed's run
+// improves, the seeds give different runs (sd > 0), and the spread of the
+// final test loss is small beside what training gained.
+func checkSpread(t *testing.T, res results) {
+	t.Helper()
+	if len(res.Spread) != len(banded) {
+		t.Fatalf("%d spread rows, want %d", len(res.Spread), len(banded))
+	}
+	for k, r := range res.Spread {
+		if len(r.Curves) != 3 {
+			t.Fatalf("%s: %d curves, want 3", r.Name, len(r.Curves))
+		}
+		if main := res.Rows[banded[k]]; main.Name != r.Name || !slices.Equal(main.Curve, r.Curves[0]) {
+			t.Errorf("%s: the first seed's curve is not the main run's (%s)", r.Name, main.Name)
+		}
+		var gains []float64
+		for s, c := range r.Curves {
+			first, last := c[0].TestLoss, c[len(c)-1].TestLoss
+			if !(last < first) {
+				t.Errorf("%s, seed %d: test loss %.4f after epoch 1, %.4f at the end: want lower", r.Name, s, first, last)
+			}
+			gains = append(gains, first-last)
+		}
+		gain, _ := notebook.MeanSD(gains)
+		if !(r.TestSD > 0 && r.TestSD < gain/5) {
+			t.Errorf("%s: final test loss %.4f ± %.4f over %d seeds, gain since epoch 1 %.4f: want 0 < sd < gain/5",
+				r.Name, r.TestMean, r.TestSD, len(r.Curves), gain)
+		}
 	}
 }

@@ -9,8 +9,12 @@
 //   - the 2-D code space is irregular, with the digits in stretched clusters
 //     and holes between them.
 //
-// It prints two tables and writes four figures to -out:
+// The autoencoder with a code of 2 is trained from several seeds as well,
+// for the spread of its training curve.
 //
+// It prints three tables and writes five figures to -out:
+//
+//	training_curve.png    train and test loss per epoch (code 2, BCE), mean ± one sd over the seeds
 //	reconstructions.png   test digits (top row) above their reconstructions by each autoencoder
 //	random_codes.png      decodes of random codes: from N(0, I) and from a Gaussian fitted to the codes
 //	code_scatter.png      the 2-D codes of the training digits, coloured by label
@@ -28,8 +32,10 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot"
 
 	"github.com/vitool/vitool/amortized"
 	"github.com/vitool/vitool/dataset"
@@ -48,17 +54,47 @@ type size struct {
 	hidden []int // encoder hidden sizes
 	epochs int
 	lr     float64
+	seeds  int // independent training runs of the banded autoencoder
 }
 
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 1000, hidden: []int{128}, epochs: 6, lr: 3e-3}
+		return size{trainN: 1000, hidden: []int{128}, epochs: 6, lr: 3e-3, seeds: 3}
 	case cfg.Full:
-		return size{trainN: 2000, hidden: []int{512, 256}, epochs: 100, lr: 1e-3}
+		return size{trainN: 2000, hidden: []int{512, 256}, epochs: 100, lr: 1e-3, seeds: 5}
 	default:
-		return size{trainN: 2000, hidden: []int{256}, epochs: 25, lr: 2e-3}
+		return size{trainN: 2000, hidden: []int{256}, epochs: 25, lr: 2e-3, seeds: 3}
 	}
+}
+
+// spec is an autoencoder's code size and loss.
+type spec struct {
+	code int
+	loss amortized.AELoss
+}
+
+// specs are the autoencoders the example trains, and banded the indices of
+// those also trained from the extra seeds.
+var (
+	specs  = []spec{{2, amortized.BCE}, {8, amortized.BCE}, {32, amortized.BCE}, {32, amortized.MSE}}
+	banded = []int{0}
+)
+
+// epochRow is one point of a training curve.
+type epochRow struct {
+	Epoch     int
+	TrainLoss float64 // mean loss over the epoch's steps
+	TestLoss  float64 // loss on the test images after the epoch
+}
+
+// spreadRow is an autoencoder trained from several seeds: its training
+// curves and the spread of its final test loss.
+type spreadRow struct {
+	Name             string
+	Code             int
+	Curves           [][]epochRow // one per seed, the main seed's first
+	TestMean, TestSD float64      // mean and sample standard deviation over the seeds of the final test loss
 }
 
 // aeRow describes one trained autoencoder.
@@ -66,15 +102,17 @@ type aeRow struct {
 	Name      string
 	Code      int
 	Loss      amortized.AELoss
-	TrainLoss float64 // its own loss on the training images
-	TestLoss  float64 // its own loss on the test images
-	TestMSE   float64 // mean squared error of the reconstruction (in [0, 1]) on test images
-	TestBCE   float64 // binary cross-entropy of the reconstruction on test images
+	TrainLoss float64    // its own loss on the training images
+	TestLoss  float64    // its own loss on the test images
+	TestMSE   float64    // mean squared error of the reconstruction (in [0, 1]) on test images
+	TestBCE   float64    // binary cross-entropy of the reconstruction on test images
+	Curve     []epochRow // train and test loss per epoch
 }
 
 // results is what the example measured.
 type results struct {
-	Rows []aeRow
+	Rows   []aeRow     // the main seed's autoencoders, in the order of specs
+	Spread []spreadRow // the banded autoencoders over every seed
 	// CodeSpread is the standard deviation of each coordinate of the 2-D
 	// codes of the training images: how far from N(0, I) the codes are.
 	CodeSpread [2]float64
@@ -99,24 +137,15 @@ func run(cfg config, w io.Writer) (results, error) {
 	train, test := splits.Train.Head(sz.trainN), splits.Test
 	xTrain, xTest := train.Dense(), test.Dense()
 
-	specs := []struct {
-		code int
-		loss amortized.AELoss
-	}{{2, amortized.BCE}, {8, amortized.BCE}, {32, amortized.BCE}, {32, amortized.MSE}}
-	fmt.Fprintf(w, "Plain autoencoders on %d MNIST training digits (hidden %v, %d epochs); scores on the %d test digits\n\n",
-		train.N, sz.hidden, sz.epochs, test.N)
-	var aes []*amortized.AE
+	fmt.Fprintf(w, "Plain autoencoders on %d MNIST training digits (hidden %v, %d epochs); scores on the %d test digits; the tables show seed %d\n\n",
+		train.N, sz.hidden, sz.epochs, test.N, cfg.Seed)
+	aes, curves, err := trainAll(train, test, sz, notebook.Seeds(cfg.Seed, sz.seeds))
+	if err != nil {
+		return res, err
+	}
 	for i, s := range specs {
-		ae, err := amortized.NewAE(amortized.AEConfig{
-			DataDim: train.D, Code: s.code, Hidden: sz.hidden, Activation: amortized.ReLU, Loss: s.loss,
-		}, rand.New(rand.NewPCG(cfg.Seed, uint64(i))))
-		if err != nil {
-			return res, err
-		}
-		if err := fit(ae, train, sz, mcSeed(cfg.Seed, i)); err != nil {
-			return res, err
-		}
-		row := aeRow{Name: fmt.Sprintf("code %d, %s", s.code, s.loss), Code: s.code, Loss: s.loss}
+		ae := aes[i]
+		row := aeRow{Name: fmt.Sprintf("code %d, %s", s.code, s.loss), Code: s.code, Loss: s.loss, Curve: curves[i][0]}
 		if row.TrainLoss, err = amortized.EvaluateAE(ae, train); err != nil {
 			return res, err
 		}
@@ -125,13 +154,23 @@ func run(cfg config, w io.Writer) (results, error) {
 		}
 		row.TestMSE, row.TestBCE = scores(reconstruct(ae, xTest), xTest)
 		res.Rows = append(res.Rows, row)
-		aes = append(aes, ae)
+	}
+	for _, i := range banded {
+		res.Spread = append(res.Spread, spread(res.Rows[i], curves[i]))
 	}
 
 	t := notebook.NewTable(w, "code size", "loss", "train loss", "test loss", "test MSE", "test BCE (per pixel)")
 	for _, r := range res.Rows {
 		t.Append(fmt.Sprint(r.Code), r.Loss.String(), fmt.Sprintf("%.4f", r.TrainLoss), fmt.Sprintf("%.4f", r.TestLoss),
 			fmt.Sprintf("%.4f", r.TestMSE), fmt.Sprintf("%.4f", r.TestBCE))
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "\nTest loss after the last epoch over %d seeds (mean ± sample standard deviation)\n\n", sz.seeds)
+	t = notebook.NewTable(w, "autoencoder", "test loss")
+	for _, r := range res.Spread {
+		t.Append(r.Name, notebook.PlusMinus(r.TestMean, r.TestSD, 4, 4))
 	}
 	if err := t.Render(); err != nil {
 		return res, err
@@ -145,7 +184,7 @@ func run(cfg config, w io.Writer) (results, error) {
 		mean[0], mean[1], sd[0], sd[1])
 
 	if cfg.Out != "" {
-		figs, err := writeFigures(cfg.Out, cfg.Seed, aes, train, test, xTrain, xTest, codes)
+		figs, err := writeFigures(cfg.Out, cfg.Seed, sz, res.Spread, aes, train, test, xTrain, xTest, codes)
 		res.Figures = figs
 		if err != nil {
 			return res, err
@@ -158,18 +197,79 @@ func run(cfg config, w io.Writer) (results, error) {
 // mcSeed derives the training seed of model i.
 func mcSeed(seed uint64, i int) uint64 { return seed*1000 + uint64(i) }
 
-// fit trains ae with Adam for the configured number of epochs.
-func fit(ae *amortized.AE, train *dataset.Dataset, sz size, seed uint64) error {
-	tr, err := amortized.NewAETrainer(ae, amortized.TrainConfig{BatchSize: 100, Seed: seed, Adam: vi.AdamConfig{LR: sz.lr}})
-	if err != nil {
-		return err
+// trainAll trains, concurrently, every autoencoder of specs from seeds[0],
+// the main seed, and the banded ones from the other seeds too. aes[i] is
+// spec i's main-seed autoencoder and curves[i][s] its training curve from
+// seeds[s] (nil for an autoencoder not trained from that seed). Every run
+// derives its randomness from its seed alone, so the results do not depend
+// on GOMAXPROCS.
+func trainAll(train, test *dataset.Dataset, sz size, seeds []uint64) (aes []*amortized.AE, curves [][][]epochRow, err error) {
+	type job struct{ spec, seed int }
+	var jobs []job
+	for i := range specs {
+		jobs = append(jobs, job{i, 0})
 	}
-	for e := 0; e < sz.epochs; e++ {
-		if _, err := tr.TrainEpoch(context.Background(), train, nil); err != nil {
-			return err
+	for _, i := range banded {
+		for s := 1; s < len(seeds); s++ {
+			jobs = append(jobs, job{i, s})
 		}
 	}
-	return nil
+	aes = make([]*amortized.AE, len(specs))
+	curves = make([][][]epochRow, len(specs))
+	for i := range curves {
+		curves[i] = make([][]epochRow, len(seeds))
+	}
+	err = notebook.Parallel(len(jobs), func(j int) error {
+		i, s := jobs[j].spec, jobs[j].seed
+		ae, curve, err := trainAE(specs[i], i, train, test, sz, seeds[s])
+		if s == 0 {
+			aes[i] = ae
+		}
+		curves[i][s] = curve
+		return err
+	})
+	return aes, curves, err
+}
+
+// trainAE makes the autoencoder of spec number i and trains it with Adam
+// for the configured number of epochs, from seed, recording its training
+// curve.
+func trainAE(s spec, i int, train, test *dataset.Dataset, sz size, seed uint64) (*amortized.AE, []epochRow, error) {
+	ae, err := amortized.NewAE(amortized.AEConfig{
+		DataDim: train.D, Code: s.code, Hidden: sz.hidden, Activation: amortized.ReLU, Loss: s.loss,
+	}, rand.New(rand.NewPCG(seed, uint64(i))))
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := amortized.NewAETrainer(ae, amortized.TrainConfig{BatchSize: 100, Seed: mcSeed(seed, i), Adam: vi.AdamConfig{LR: sz.lr}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var curve []epochRow
+	for e := 0; e < sz.epochs; e++ {
+		st, err := tr.TrainEpoch(context.Background(), train, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, err := amortized.EvaluateAE(ae, test)
+		if err != nil {
+			return nil, nil, err
+		}
+		curve = append(curve, epochRow{Epoch: e + 1, TrainLoss: st.Loss, TestLoss: te})
+	}
+	return ae, curve, nil
+}
+
+// spread returns the spread over the seeds of the autoencoder of row, whose
+// training curves from every seed are curves.
+func spread(row aeRow, curves [][]epochRow) spreadRow {
+	var final []float64
+	for _, c := range curves {
+		final = append(final, c[len(c)-1].TestLoss)
+	}
+	r := spreadRow{Name: row.Name, Code: row.Code, Curves: curves}
+	r.TestMean, r.TestSD = notebook.MeanSD(final)
+	return r
 }
 
 // reconstruct encodes and decodes x.
@@ -219,10 +319,15 @@ func rows(m *mat.Dense, n int) [][]float64 {
 	return out
 }
 
-func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dataset.Dataset, xTrain, xTest, codes2 *mat.Dense) ([]string, error) {
+// writeFigures writes the example's figures into dir and returns their
+// paths.
+func writeFigures(dir string, seed uint64, sz size, spreads []spreadRow, aes []*amortized.AE, train, test *dataset.Dataset, xTrain, xTest, codes2 *mat.Dense) ([]string, error) {
 	figs, err := notebook.NewFigures(dir)
 	if err != nil {
 		return nil, err
+	}
+	if err := trainingCurve(figs, spreads, sz); err != nil {
+		return figs.Paths, err
 	}
 	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
 	gopt := figure.GridOptions{Pad: 2, Scale: 2}
@@ -288,6 +393,53 @@ func writeFigures(dir string, seed uint64, aes []*amortized.AE, train, test *dat
 	}
 	err = figs.PNG("code_grid.png", figure.Grid(rows(aes[0].DecodeMean(zg), g*g), shape, g, figure.GridOptions{Pad: 1}))
 	return figs.Paths, err
+}
+
+// trainingCurve plots the train and test loss per epoch of the banded
+// autoencoders, the mean over the seeds with a band of ± one standard
+// deviation. The first epoch's training loss, far above the rest, is cut
+// off.
+func trainingCurve(figs *notebook.Figures, spreads []spreadRow, sz size) error {
+	var series []figure.Series
+	for _, sp := range spreads {
+		var x []float64
+		tr, te := make([][]float64, len(sp.Curves)), make([][]float64, len(sp.Curves))
+		for i, curve := range sp.Curves {
+			for _, r := range curve {
+				tr[i], te[i] = append(tr[i], r.TrainLoss), append(te[i], r.TestLoss)
+			}
+		}
+		for _, r := range sp.Curves[0] {
+			x = append(x, float64(r.Epoch))
+		}
+		series = append(series, notebook.Band(fmt.Sprintf("train loss, code %d", sp.Code), x, tr),
+			notebook.Band(fmt.Sprintf("test loss, code %d", sp.Code), x, te))
+	}
+	p, err := figure.LinePlot(series, figure.LineOptions{
+		Title:     fmt.Sprintf("Autoencoder training (BCE, code %d): mean ± 1 sd over %d seeds", spreads[0].Code, sz.seeds),
+		XLabel:    "epoch",
+		YLabel:    "BCE per pixel",
+		LegendTop: true,
+	})
+	if err != nil {
+		return err
+	}
+	p.X.Min, p.X.Max = 0, float64(sz.epochs+1)
+	var ticks plot.ConstantTicks // gonum's default gives only 0 and 25
+	step := 5
+	for sz.epochs/step > 8 {
+		step *= 2
+	}
+	for e := 0; e <= sz.epochs; e += step {
+		ticks = append(ticks, plot.Tick{Value: float64(e), Label: strconv.Itoa(e)})
+	}
+	p.X.Tick.Marker = ticks
+	top := math.Inf(-1)
+	for _, s := range series {
+		top = max(top, s.Y[min(1, len(s.Y)-1)]+2*s.YErr[min(1, len(s.Y)-1)])
+	}
+	p.Y.Max = top + 0.1*(top-p.Y.Min)
+	return figs.Plot("training_curve.png", p)
 }
 
 // minMax returns the smallest and largest value of v.

@@ -17,7 +17,7 @@
 // It prints the training curve and a table comparing generated images, and
 // writes to -out:
 //
-//	training_curve.png    train and test ELBO per epoch
+//	training_curve.png    train and test ELBO per epoch, mean ± one sd over independent seeds
 //	samples.png           VAE prior samples (top rows) and AE random-code decodes (bottom rows)
 //	interpolation.png     decoded straight lines in latent space between pairs of test digits
 //	vae_latent_scatter.png, ae_code_scatter.png   the 2-D latent means and AE codes, coloured by digit
@@ -71,16 +71,17 @@ type size struct {
 	epochs int
 	lr     float64
 	nGen   int // generated images per kind for the MMD measure
+	seeds  int // independent training runs of each VAE, for the spread of the training curve
 }
 
 func settings(cfg config) size {
 	switch {
 	case cfg.Fast:
-		return size{trainN: 1000, perms: 200, hidden: []int{128}, latent: 8, epochs: 6, lr: 3e-3, nGen: 100}
+		return size{trainN: 1000, perms: 200, hidden: []int{128}, latent: 8, epochs: 6, lr: 3e-3, nGen: 100, seeds: 3}
 	case cfg.Full:
-		return size{trainN: 2000, perms: permutations, hidden: []int{512, 256}, latent: 16, epochs: 150, lr: 1e-3, nGen: 500}
+		return size{trainN: 2000, perms: permutations, hidden: []int{512, 256}, latent: 16, epochs: 150, lr: 1e-3, nGen: 500, seeds: 5}
 	default:
-		return size{trainN: 2000, perms: permutations, hidden: []int{256}, latent: 16, epochs: 30, lr: 2e-3, nGen: 200}
+		return size{trainN: 2000, perms: permutations, hidden: []int{256}, latent: 16, epochs: 30, lr: 2e-3, nGen: 200, seeds: 3}
 	}
 }
 
@@ -89,6 +90,15 @@ type epochRow struct {
 	Epoch     int
 	TrainELBO float64 // mean training bound over the epoch's steps
 	TestELBO  float64 // amortized.EvaluateVAE on the test images
+}
+
+// spreadRow is the spread over independent training runs (seeds) of a VAE's
+// ELBO after the last epoch.
+type spreadRow struct {
+	Latent             int
+	Seeds              int
+	TrainMean, TrainSD float64 // mean and sample standard deviation of the final train ELBO
+	TestMean, TestSD   float64 // the same for the final test ELBO
 }
 
 // genRow scores one kind of image by its squared maximum mean discrepancy to
@@ -116,10 +126,13 @@ type coverRow struct {
 
 // results is what the example measured.
 type results struct {
-	Curve   []epochRow // the latent-L VAE
-	Curve2  []epochRow // the 2-D VAE
-	Gen     []genRow   // real test digits, VAE samples, AE random codes
-	Cover   []coverRow // VAE means and draws, AE codes against N(0, I)
+	Curve   []epochRow   // the latent-L VAE, main seed
+	Curve2  []epochRow   // the 2-D VAE, main seed
+	Curves  [][]epochRow // the latent-L VAE, every seed (the main seed's first)
+	Curves2 [][]epochRow // the 2-D VAE, every seed
+	Spread  []spreadRow  // the final ELBOs over the seeds, latent L then 2
+	Gen     []genRow     // real test digits, VAE samples, AE random codes
+	Cover   []coverRow   // VAE means and draws, AE codes against N(0, I)
 	Figures []string
 }
 
@@ -177,31 +190,29 @@ func run(cfg config, w io.Writer) (results, error) {
 	train, test := splits.Train.Head(sz.trainN), splits.Test
 	xTrain, xTest := train.Dense(), test.Dense()
 
-	fmt.Fprintf(w, "VAEs and autoencoders on %d MNIST training digits (hidden %v, %d epochs, dynamic binarisation for the VAE)\n\n",
-		train.N, sz.hidden, sz.epochs)
-	vae, curve, err := trainVAE(sz.latent, train, test, sz, cfg.Seed, 1)
+	fmt.Fprintf(w, "VAEs and autoencoders on %d MNIST training digits (hidden %v, %d epochs, dynamic binarisation for the VAE); each VAE trained from %d seeds, the tables show seed %d\n\n",
+		train.N, sz.hidden, sz.epochs, sz.seeds, cfg.Seed)
+	m, err := trainModels(train, test, sz, notebook.Seeds(cfg.Seed, sz.seeds))
 	if err != nil {
 		return res, err
 	}
-	res.Curve = curve
-	vae2, curve2, err := trainVAE(2, train, test, sz, cfg.Seed, 2)
-	if err != nil {
-		return res, err
-	}
-	res.Curve2 = curve2
-	ae, err := trainAE(sz.latent, train, sz, cfg.Seed, 3)
-	if err != nil {
-		return res, err
-	}
-	ae2, err := trainAE(2, train, sz, cfg.Seed, 4)
-	if err != nil {
-		return res, err
-	}
+	vae, vae2, ae, ae2 := m.vae, m.vae2, m.ae, m.ae2
+	res.Curves, res.Curves2 = m.curves, m.curves2
+	res.Curve, res.Curve2 = m.curves[0], m.curves2[0]
+	res.Spread = []spreadRow{spread(sz.latent, m.curves), spread(2, m.curves2)}
 
 	t := notebook.NewTable(w, "epoch", fmt.Sprintf("train ELBO, L=%d", sz.latent), fmt.Sprintf("test ELBO, L=%d", sz.latent), "train ELBO, L=2", "test ELBO, L=2")
 	for i, r := range res.Curve {
 		t.Append(fmt.Sprint(r.Epoch), fmt.Sprintf("%.2f", r.TrainELBO), fmt.Sprintf("%.2f", r.TestELBO),
 			fmt.Sprintf("%.2f", res.Curve2[i].TrainELBO), fmt.Sprintf("%.2f", res.Curve2[i].TestELBO))
+	}
+	if err := t.Render(); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "\nELBO after the last epoch over %d seeds (mean ± sample standard deviation)\n\n", sz.seeds)
+	t = notebook.NewTable(w, "latent size", "train ELBO", "test ELBO")
+	for _, r := range res.Spread {
+		t.Append(fmt.Sprint(r.Latent), notebook.PlusMinus(r.TrainMean, r.TrainSD, 2, 2), notebook.PlusMinus(r.TestMean, r.TestSD, 2, 2))
 	}
 	if err := t.Render(); err != nil {
 		return res, err
@@ -280,6 +291,53 @@ func run(cfg config, w io.Writer) (results, error) {
 		fmt.Fprintf(w, "\nFigures: %v\n", figs)
 	}
 	return res, nil
+}
+
+// models are the networks run trains: a VAE of latent size L and one of
+// latent size 2 for every seed, and the main seed's autoencoders with codes
+// of L and 2.
+type models struct {
+	vae, vae2       *amortized.VAE // the main seed's VAEs
+	curves, curves2 [][]epochRow   // every seed's training curves
+	ae, ae2         *amortized.AE
+}
+
+// trainModels trains the models concurrently, each in its own goroutine;
+// seeds[0] is the main seed. Every run derives its randomness from its seed
+// alone, so the results do not depend on GOMAXPROCS.
+func trainModels(train, test *dataset.Dataset, sz size, seeds []uint64) (models, error) {
+	n := len(seeds)
+	vaes := make([]*amortized.VAE, 2*n)
+	curves := make([][]epochRow, 2*n)
+	aes := make([]*amortized.AE, 2)
+	err := notebook.Parallel(2*n+2, func(j int) error {
+		var err error
+		switch {
+		case j < n:
+			vaes[j], curves[j], err = trainVAE(sz.latent, train, test, sz, seeds[j], 1)
+		case j < 2*n:
+			vaes[j], curves[j], err = trainVAE(2, train, test, sz, seeds[j-n], 2)
+		case j == 2*n:
+			aes[0], err = trainAE(sz.latent, train, sz, seeds[0], 3)
+		default:
+			aes[1], err = trainAE(2, train, sz, seeds[0], 4)
+		}
+		return err
+	})
+	return models{vae: vaes[0], vae2: vaes[n], curves: curves[:n], curves2: curves[n:], ae: aes[0], ae2: aes[1]}, err
+}
+
+// spread returns the mean and standard deviation over the curves (one per
+// seed) of the VAE with latent size l's last train and test ELBO.
+func spread(l int, curves [][]epochRow) spreadRow {
+	var train, test []float64
+	for _, c := range curves {
+		train, test = append(train, c[len(c)-1].TrainELBO), append(test, c[len(c)-1].TestELBO)
+	}
+	r := spreadRow{Latent: l, Seeds: len(curves)}
+	r.TrainMean, r.TrainSD = notebook.MeanSD(train)
+	r.TestMean, r.TestSD = notebook.MeanSD(test)
+	return r
 }
 
 // trainVAE trains a Bernoulli VAE with latent size l, recording the train and
@@ -552,33 +610,7 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	shape := figure.Shape{Rows: train.Rows, Cols: train.Cols}
 	gopt := figure.GridOptions{Pad: 2, Scale: 2}
 
-	// Training curve.
-	var series []figure.Series
-	for _, c := range []struct {
-		name  string
-		curve []epochRow
-	}{{fmt.Sprintf("L=%d", sz.latent), res.Curve}, {"L=2", res.Curve2}} {
-		tr := figure.Series{Name: "train ELBO, " + c.name}
-		te := figure.Series{Name: "test ELBO, " + c.name}
-		for _, r := range c.curve {
-			tr.X, tr.Y = append(tr.X, float64(r.Epoch)), append(tr.Y, r.TrainELBO)
-			te.X, te.Y = append(te.X, float64(r.Epoch)), append(te.Y, r.TestELBO)
-		}
-		series = append(series, tr, te)
-	}
-	p, err := figure.LinePlot(series, figure.LineOptions{
-		Title:  "VAE training on the MNIST subset",
-		XLabel: "epoch",
-		YLabel: "ELBO (nats per image)",
-	})
-	if err != nil {
-		return figs.Paths, err
-	}
-	// The first epochs sit far below; show the interesting range.
-	last := res.Curve2[len(res.Curve2)-1].TestELBO
-	best := res.Curve[len(res.Curve)-1].TrainELBO
-	p.Y.Min = last - 1.5*(best-last) - 20
-	if err := figs.Plot("training_curve.png", p); err != nil {
+	if err := trainingCurve(figs, res, sz); err != nil {
 		return figs.Paths, err
 	}
 
@@ -683,6 +715,42 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	lg.RowLabels[0] = "z₂ = " + lg.RowLabels[0]
 	err = figs.PNG("vae_latent_grid.png", figure.Grid(rows(vae2.DecodeMean(zg), 0, g*g), shape, g, lg))
 	return figs.Paths, err
+}
+
+// trainingCurve plots the train and test ELBO per epoch of both VAEs, the
+// mean over the seeds with a band of ± one standard deviation.
+func trainingCurve(figs *notebook.Figures, res results, sz size) error {
+	var series []figure.Series
+	for _, c := range []struct {
+		name   string
+		curves [][]epochRow
+	}{{fmt.Sprintf("L=%d", sz.latent), res.Curves}, {"L=2", res.Curves2}} {
+		var x []float64
+		tr, te := make([][]float64, len(c.curves)), make([][]float64, len(c.curves))
+		for i, curve := range c.curves {
+			for _, r := range curve {
+				tr[i], te[i] = append(tr[i], r.TrainELBO), append(te[i], r.TestELBO)
+			}
+		}
+		for _, r := range c.curves[0] {
+			x = append(x, float64(r.Epoch))
+		}
+		series = append(series, notebook.Band("train ELBO, "+c.name, x, tr), notebook.Band("test ELBO, "+c.name, x, te))
+	}
+	p, err := figure.LinePlot(series, figure.LineOptions{
+		Title:  fmt.Sprintf("VAE training on the MNIST subset: mean ± 1 sd over %d seeds", sz.seeds),
+		XLabel: "epoch",
+		YLabel: "ELBO (nats per image)",
+	})
+	if err != nil {
+		return err
+	}
+	// The first epochs sit far below; show the range where the curves and
+	// their bands can be told apart.
+	last := series[3].Y[len(series[3].Y)-1]
+	best := series[0].Y[len(series[0].Y)-1]
+	p.Y.Min = last - 0.8*(best-last)
+	return figs.Plot("training_curve.png", p)
 }
 
 // signed formats v with two decimals and a true minus sign.

@@ -12,6 +12,10 @@
 //     records their paths;
 //   - CheckPNGs, for the example tests: were the figures written, and are
 //     they images?
+//   - Seeds, Parallel, MeanSD and Band, for results measured over several
+//     independent runs: their seeds, derived from -seed; the runs trained
+//     concurrently; the mean and spread of a number; a curve's mean with a
+//     shaded band of ± one standard deviation.
 //
 // The package is internal to the examples; it is not part of vitool's API.
 package notebook

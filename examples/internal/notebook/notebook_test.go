@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -247,5 +248,86 @@ func TestCheckPNGs(t *testing.T) {
 				t.Errorf("CheckPNGs(%v, %d) = %v, want ok %v", tt.paths, tt.want, err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestSeeds(t *testing.T) {
+	a, b := Seeds(1, 5), Seeds(1, 5)
+	if len(a) != 5 || a[0] != 1 {
+		t.Fatalf("Seeds(1, 5) = %v: want 5 seeds starting with 1", a)
+	}
+	seen := map[uint64]bool{}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Errorf("Seeds(1, 5) differs between calls: %v and %v", a, b)
+		}
+		if seen[a[i]] {
+			t.Errorf("Seeds(1, 5) = %v: seed %d repeats", a, a[i])
+		}
+		seen[a[i]] = true
+	}
+	if c := Seeds(2, 5); c[1] == a[1] {
+		t.Errorf("Seeds(2, 5) = %v shares its second seed with Seeds(1, 5) = %v", c, a)
+	}
+	if got := Seeds(1, 3); got[2] != a[2] {
+		t.Errorf("Seeds(1, 3) = %v is not a prefix of Seeds(1, 5) = %v", got, a)
+	}
+}
+
+func TestParallel(t *testing.T) {
+	out := make([]int, 20)
+	if err := Parallel(len(out), func(i int) error { out[i] = i * i; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out {
+		if v != i*i {
+			t.Errorf("out[%d] = %d, want %d", i, v, i*i)
+		}
+	}
+	err := Parallel(4, func(i int) error {
+		if i%2 == 1 {
+			return fmt.Errorf("run %d failed", i)
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "run 1 failed" {
+		t.Errorf("Parallel error %v, want that of run 1", err)
+	}
+}
+
+func TestMeanSD(t *testing.T) {
+	m, sd := MeanSD([]float64{1, 2, 3, 6})
+	if m != 3 || math.Abs(sd-math.Sqrt(14.0/3)) > 1e-12 {
+		t.Errorf("MeanSD(1, 2, 3, 6) = %v, %v; want 3, %v", m, sd, math.Sqrt(14.0/3))
+	}
+	if m, sd := MeanSD([]float64{4}); m != 4 || !math.IsNaN(sd) {
+		t.Errorf("MeanSD(4) = %v, %v; want 4, NaN", m, sd)
+	}
+}
+
+func TestBand(t *testing.T) {
+	x := []float64{1, 2, 3}
+	s := Band("loss", x, [][]float64{{1, 2, 3}, {3, 2, 5}})
+	if s.Name != "loss" || !s.Band || len(s.X) != 3 {
+		t.Fatalf("Band: %+v", s)
+	}
+	wantY, wantErr := []float64{2, 2, 4}, []float64{math.Sqrt2, 0, math.Sqrt2}
+	for i := range x {
+		if s.Y[i] != wantY[i] || math.Abs(s.YErr[i]-wantErr[i]) > 1e-12 {
+			t.Errorf("point %d: %v ± %v, want %v ± %v", i, s.Y[i], s.YErr[i], wantY[i], wantErr[i])
+		}
+	}
+	if _, err := figure.LinePlot([]figure.Series{s}, figure.LineOptions{}); err != nil {
+		t.Error(err)
+	}
+	for _, runs := range [][][]float64{{{1, 2, 3}}, {{1, 2, 3}, {1, 2}}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Band of %v: no panic", runs)
+				}
+			}()
+			Band("bad", x, runs)
+		}()
 	}
 }
