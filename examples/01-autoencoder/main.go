@@ -395,6 +395,9 @@ func writeFigures(dir string, seed uint64, sz size, spreads []spreadRow, aes []*
 	return figs.Paths, err
 }
 
+// epochOf returns a curve row's epoch.
+func epochOf(r epochRow) float64 { return float64(r.Epoch) }
+
 // trainingCurve plots the train and test loss per epoch of the banded
 // autoencoders, the mean over the seeds with a band of ± one standard
 // deviation. The first epoch's training loss, far above the rest, is cut
@@ -402,18 +405,9 @@ func writeFigures(dir string, seed uint64, sz size, spreads []spreadRow, aes []*
 func trainingCurve(figs *notebook.Figures, spreads []spreadRow, sz size) error {
 	var series []figure.Series
 	for _, sp := range spreads {
-		var x []float64
-		tr, te := make([][]float64, len(sp.Curves)), make([][]float64, len(sp.Curves))
-		for i, curve := range sp.Curves {
-			for _, r := range curve {
-				tr[i], te[i] = append(tr[i], r.TrainLoss), append(te[i], r.TestLoss)
-			}
-		}
-		for _, r := range sp.Curves[0] {
-			x = append(x, float64(r.Epoch))
-		}
-		series = append(series, notebook.Band(fmt.Sprintf("train loss, code %d", sp.Code), x, tr),
-			notebook.Band(fmt.Sprintf("test loss, code %d", sp.Code), x, te))
+		series = append(series,
+			notebook.BandOf(fmt.Sprintf("train loss, code %d", sp.Code), sp.Curves, epochOf, func(r epochRow) float64 { return r.TrainLoss }),
+			notebook.BandOf(fmt.Sprintf("test loss, code %d", sp.Code), sp.Curves, epochOf, func(r epochRow) float64 { return r.TestLoss }))
 	}
 	p, err := figure.LinePlot(series, figure.LineOptions{
 		Title:     fmt.Sprintf("Autoencoder training (BCE, code %d): mean ± 1 sd over %d seeds", spreads[0].Code, sz.seeds),

@@ -717,6 +717,9 @@ func writeFigures(dir string, res results, sz size, train, test *dataset.Dataset
 	return figs.Paths, err
 }
 
+// epochOf returns a curve row's epoch.
+func epochOf(r epochRow) float64 { return float64(r.Epoch) }
+
 // trainingCurve plots the train and test ELBO per epoch of both VAEs, the
 // mean over the seeds with a band of ± one standard deviation.
 func trainingCurve(figs *notebook.Figures, res results, sz size) error {
@@ -725,17 +728,9 @@ func trainingCurve(figs *notebook.Figures, res results, sz size) error {
 		name   string
 		curves [][]epochRow
 	}{{fmt.Sprintf("L=%d", sz.latent), res.Curves}, {"L=2", res.Curves2}} {
-		var x []float64
-		tr, te := make([][]float64, len(c.curves)), make([][]float64, len(c.curves))
-		for i, curve := range c.curves {
-			for _, r := range curve {
-				tr[i], te[i] = append(tr[i], r.TrainELBO), append(te[i], r.TestELBO)
-			}
-		}
-		for _, r := range c.curves[0] {
-			x = append(x, float64(r.Epoch))
-		}
-		series = append(series, notebook.Band("train ELBO, "+c.name, x, tr), notebook.Band("test ELBO, "+c.name, x, te))
+		series = append(series,
+			notebook.BandOf("train ELBO, "+c.name, c.curves, epochOf, func(r epochRow) float64 { return r.TrainELBO }),
+			notebook.BandOf("test ELBO, "+c.name, c.curves, epochOf, func(r epochRow) float64 { return r.TestELBO }))
 	}
 	p, err := figure.LinePlot(series, figure.LineOptions{
 		Title:  fmt.Sprintf("VAE training on the MNIST subset: mean ± 1 sd over %d seeds", sz.seeds),

@@ -331,3 +331,15 @@ func TestBand(t *testing.T) {
 		}()
 	}
 }
+
+func TestBandOf(t *testing.T) {
+	type row struct{ epoch, loss float64 }
+	runs := [][]row{{{1, 1}, {2, 2}, {3, 3}}, {{1, 3}, {2, 2}, {3, 5}}}
+	got := BandOf("loss", runs, func(r row) float64 { return r.epoch }, func(r row) float64 { return r.loss })
+	want := Band("loss", []float64{1, 2, 3}, [][]float64{{1, 2, 3}, {3, 2, 5}})
+	for i := range want.X {
+		if got.X[i] != want.X[i] || got.Y[i] != want.Y[i] || got.YErr[i] != want.YErr[i] {
+			t.Errorf("point %d: (%v, %v ± %v), want (%v, %v ± %v)", i, got.X[i], got.Y[i], got.YErr[i], want.X[i], want.Y[i], want.YErr[i])
+		}
+	}
+}

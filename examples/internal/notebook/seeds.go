@@ -88,3 +88,22 @@ func Band(name string, x []float64, runs [][]float64) figure.Series {
 	}
 	return s
 }
+
+// BandOf is Band for runs recorded as rows of any type, such as the
+// per-epoch rows of a training curve: x reads the abscissa of a row (taken
+// from the first run) and y its value.
+func BandOf[R any](name string, runs [][]R, x, y func(R) float64) figure.Series {
+	var xs []float64
+	if len(runs) > 0 {
+		for _, r := range runs[0] {
+			xs = append(xs, x(r))
+		}
+	}
+	ys := make([][]float64, len(runs))
+	for i, run := range runs {
+		for _, r := range run {
+			ys[i] = append(ys[i], y(r))
+		}
+	}
+	return Band(name, xs, ys)
+}
