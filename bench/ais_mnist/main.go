@@ -83,6 +83,7 @@ type row struct {
 	khat       float64   // worst image's k̂, NaN if none
 	perPoint   []float64 // log p̂(x) per image
 	perSE      []float64 // its standard error per image
+	perKHat    []float64 // its k̂ per image, NaN where there is none
 	seconds    float64
 	acceptRate float64 // AIS only; NaN otherwise
 }
@@ -165,6 +166,7 @@ func estimateRows(e estimate) []row {
 		for _, p := range r.PerPoint {
 			x.perPoint = append(x.perPoint, val(p.LogPX))
 			x.perSE = append(x.perSE, val(p.StdErr))
+			x.perKHat = append(x.perKHat, val(p.KHat))
 			if k := val(p.KHat); !math.IsNaN(k) && (math.IsNaN(x.khat) || k > x.khat) {
 				x.khat = k
 			}
@@ -193,6 +195,7 @@ func printTables(w io.Writer, rows []row, s *sandwich) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.0f s |\n",
 			r.method, r.k, num(r.logPX, 3), num(r.se, 3), num(r.khat, 2), strings.Join(per, ", "), r.seconds)
 	}
+	printPerImage(w, rows)
 	if s == nil {
 		return
 	}
@@ -203,6 +206,48 @@ func printTables(w io.Writer, rows []row, s *sandwich) {
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %d | %.0f s |\n",
 			r.Steps, num(val(r.Lower), 3), num(val(r.LowerStdErr), 2), num(val(r.Upper), 3),
 			num(val(r.UpperStdErr), 2), num(val(r.Gap), 2), num(val(r.AcceptRate), 2), r.GradEvals, r.Seconds)
+	}
+}
+
+// printPerImage prints, per image, the k̂ of the IS rows and every other
+// row's log p̂(x) minus the AIS row's, if there is an AIS row.
+func printPerImage(w io.Writer, rows []row) {
+	var ais *row
+	for i := range rows {
+		if rows[i].method == "ais" {
+			ais = &rows[i]
+		}
+	}
+	if ais == nil {
+		return
+	}
+	head, rule := "| image | AIS log p̂(x) |", "| ---: | ---: |"
+	for _, r := range rows {
+		if r.method == "is" {
+			head, rule = head+" k̂ ("+r.label+") |", rule+" ---: |"
+		}
+	}
+	for _, r := range rows {
+		if r.method != "ais" {
+			head, rule = head+" "+r.label+" − AIS |", rule+" ---: |"
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, rule)
+	for i, a := range ais.perPoint {
+		line := fmt.Sprintf("| %d | %s |", i+1, num(a, 2))
+		for _, r := range rows {
+			if r.method == "is" {
+				line += " " + num(r.perKHat[i], 2) + " |"
+			}
+		}
+		for _, r := range rows {
+			if r.method != "ais" {
+				line += " " + num(r.perPoint[i]-a, 2) + " |"
+			}
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 
