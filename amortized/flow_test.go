@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/ad"
 	"github.com/vitool/vitool/dist"
 	"github.com/vitool/vitool/ppl"
 	"github.com/vitool/vitool/vi"
@@ -200,5 +201,40 @@ func TestIAFVAETrains(t *testing.T) {
 	}
 	if !slices.Contains(tr.ParamNames(), "flow.0.context.weight") {
 		t.Errorf("the trainer's parameters %v lack the flow's", tr.ParamNames())
+	}
+}
+
+// TestCode checks VAE.Code: μ(x) for the diagonal encoder; for the IAF
+// encoder, computed for a batch, a point that is not μ(x) and equals the
+// flow of that row's own Proposal(x) applied to μ(x).
+func TestCode(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 1))
+	diag := iafConfig()
+	diag.Flow = FlowNone
+	for _, cfg := range []VAEConfig{diag, iafConfig()} {
+		v, err := NewVAE(cfg, rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		randomiseFlow(v, rnd)
+		x := randData(rnd, 3, 5, true)
+		mu, _ := v.Encode(x)
+		code := v.Code(x)
+		for i := range 3 {
+			want := mu.RawRowView(i)
+			if cfg.Flow == FlowIAF {
+				if slices.Equal(code.RawRowView(i), want) {
+					t.Errorf("IAF row %d: Code equals the base mean %v", i, want)
+				}
+				q := v.Proposal(x.RawRowView(i)).(dist.FlowDistribution)
+				want = q.Transform.Forward(ad.Row(mu.RawRowView(i))).Data
+			}
+			for j, c := range code.RawRowView(i) {
+				if math.Abs(c-want[j]) > 1e-12 {
+					t.Errorf("flow %v row %d: Code %v, want %v", cfg.Flow, i, code.RawRowView(i), want)
+					break
+				}
+			}
+		}
 	}
 }

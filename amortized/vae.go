@@ -201,11 +201,28 @@ func (v *VAE) DataDim() int { return v.Config.DataDim }
 func (v *VAE) Prior() dist.Distribution { return dist.StdNormal{D: v.Config.Latent} }
 
 // Encode returns the encoder's μ and log σ² for each row of x, as n×L
-// matrices. It panics if x does not have D columns.
+// matrices: the parameters of q(z|x) for the diagonal Gaussian encoder,
+// and of the base Gaussian under the flow steps for an IAF encoder (see
+// Code for a point of q itself). It panics if x does not have D columns.
 func (v *VAE) Encode(x mat.Matrix) (mu, logvar *mat.Dense) {
 	out := v.apply(encoderPrefix, v.Encoder, rows(x, v.Config.DataDim, "x"))
 	L := v.Config.Latent
 	return ad.SliceCols(out, 0, L).Dense(), ad.SliceCols(out, L, 2*L).Dense()
+}
+
+// Code returns a point code for each row of x, as an n×L matrix: the mean
+// μ(x) of q(z|x) for the diagonal Gaussian encoder, and for an IAF encoder
+// the flow steps applied to the base Gaussian's mean, the image of its
+// mode (the code reconstructions and interpolations decode). It panics if
+// x does not have D columns.
+func (v *VAE) Code(x mat.Matrix) *mat.Dense {
+	enc := v.apply(encoderPrefix, v.Encoder, rows(x, v.Config.DataDim, "x"))
+	q := v.encoderDist(enc, func(s namedSpec) *ad.Var { return ad.FromDense(v.Store.Get(s.name)) })
+	mu := ad.SliceCols(enc, 0, v.Config.Latent)
+	if flow, ok := q.(dist.FlowDistribution); ok {
+		mu = flow.Transform.Forward(mu)
+	}
+	return mu.Dense()
 }
 
 // Proposal returns q(z|x) for a single x, with Len() == 1: a dist.Normal

@@ -226,12 +226,12 @@ func latentDim(m checkpoint.Model) int {
 	panic(fmt.Sprintf("cli: unknown model %T", m))
 }
 
-// encodeMean returns the posterior mean μ(x) of a VAE or the code of an AE.
+// encodeMean returns the point code of a VAE (amortized.VAE.Code: μ(x), or
+// its image under an IAF encoder's flow) or the code of an AE.
 func encodeMean(m checkpoint.Model, x mat.Matrix) *mat.Dense {
 	switch m := m.(type) {
 	case *amortized.VAE:
-		mu, _ := m.Encode(x)
-		return mu
+		return m.Code(x)
 	case *amortized.AE:
 		return m.Encode(x)
 	}
