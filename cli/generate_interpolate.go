@@ -38,8 +38,9 @@ decodes each point: one strip per pair, one pair per row of the PNG grid. With
 --originals (the default) each strip starts with the first image and ends with
 the second, as they are in the data.
 
-For a VAE the latent point of an image is the encoder mean μ(x) of q(z|x); for
-an autoencoder it is the code. Images are decoded as in vitool sample and
+For a VAE the latent point of an image is the encoder mean μ(x) of q(z|x) (with
+an IAF encoder, μ(x) carried through the flow steps); for an autoencoder it is
+the code. Images are decoded as in vitool sample and
 vitool reconstruct. A VAE's training asks the region where the prior N(0, I)
 has its mass to decode to data-like images, so its strips tend to morph from
 one image into the other through plausible ones; nothing asks that of an

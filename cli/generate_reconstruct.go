@@ -30,7 +30,8 @@ PNG grid with each row of originals directly above the row of their
 reconstructions (--columns images to a row; more points give several such
 pairs of rows).
 
-For a VAE the reconstruction decodes the encoder mean μ(x) of q(z|x) and
+For a VAE the reconstruction decodes the encoder mean μ(x) of q(z|x) (with an
+IAF encoder, μ(x) carried through the flow steps) and
 shows the mean of p(x|z) (the sigmoid of the logits for a Bernoulli
 likelihood); for an autoencoder it decodes the code (sigmoid of the output
 for the bce loss). Both kinds reconstruct well: the difference between them
