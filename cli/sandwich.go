@@ -42,7 +42,8 @@ of either and shrinks to zero as the number of steps grows: the smallest
 the model's own.
 
 Each row is one number of steps, averaged over the points, with the exact
-log p(x) when the model has one (linear-Gaussian). The model is a JSON spec of
+log p(x) when the model has one (linear-Gaussian); --json adds each point's
+bounds (per_point). The model is a JSON spec of
 a linear-Gaussian model, a VAE checkpoint or run directory, or the embedded
 default; AIS moves with Hamiltonian Monte Carlo (--leapfrog steps per
 transition, step sizes adapted in a warm-up to an acceptance rate of 0.65).
@@ -86,6 +87,23 @@ func (r *sandwichRow) means() (lo, loSE, up, upSE, acc float64, grads int) {
 	}
 	n := float64(len(r.lower))
 	return lo / n, math.Sqrt(vl) / n, up / n, math.Sqrt(vu) / n, acc / n, grads
+}
+
+// points returns the row's bounds on each point, with its exact log p(x)
+// if exact is not nil.
+func (r *sandwichRow) points(exact []float64) []sandwichPointJSON {
+	out := make([]sandwichPointJSON, len(r.lower))
+	for i, lo := range r.lower {
+		up := r.upper[i]
+		out[i] = sandwichPointJSON{
+			Lower: jsonFloat(lo.LogPX), LowerStdErr: jsonFloat(lo.StdErr), Upper: jsonFloat(up.LogPX), UpperStdErr: jsonFloat(up.StdErr),
+			Gap: jsonFloat(up.LogPX - lo.LogPX), AcceptRate: jsonFloat(lo.AcceptRate), ExactLogPX: jsonFloat(math.NaN()),
+		}
+		if exact != nil {
+			out[i].ExactLogPX = jsonFloat(exact[i])
+		}
+	}
+	return out
 }
 
 func runSandwich(ctx context.Context, g *globalFlags, f *sandwichFlags, stdout, stderr io.Writer) error {
@@ -241,15 +259,28 @@ type sandwichJSON struct {
 }
 
 type sandwichRowJSON struct {
-	Steps       int       `json:"steps"`
+	Steps       int                 `json:"steps"`
+	Lower       jsonFloat           `json:"lower"`
+	LowerStdErr jsonFloat           `json:"lower_stderr"`
+	Upper       jsonFloat           `json:"upper"`
+	UpperStdErr jsonFloat           `json:"upper_stderr"`
+	Gap         jsonFloat           `json:"gap"`
+	AcceptRate  jsonFloat           `json:"accept_rate"`
+	GradEvals   int                 `json:"grad_evals"`
+	Seconds     float64             `json:"seconds"`
+	PerPoint    []sandwichPointJSON `json:"per_point"`
+}
+
+// sandwichPointJSON is the sandwich at one number of steps on one
+// simulated point.
+type sandwichPointJSON struct {
 	Lower       jsonFloat `json:"lower"`
 	LowerStdErr jsonFloat `json:"lower_stderr"`
 	Upper       jsonFloat `json:"upper"`
 	UpperStdErr jsonFloat `json:"upper_stderr"`
 	Gap         jsonFloat `json:"gap"`
 	AcceptRate  jsonFloat `json:"accept_rate"`
-	GradEvals   int       `json:"grad_evals"`
-	Seconds     float64   `json:"seconds"`
+	ExactLogPX  jsonFloat `json:"exact_log_px"`
 }
 
 func writeSandwichJSON(w io.Writer, in *estimateInput, f *sandwichFlags, qname string, exact []float64, rows []*sandwichRow) error {
@@ -271,6 +302,7 @@ func writeSandwichJSON(w io.Writer, in *estimateInput, f *sandwichFlags, qname s
 		out.Results = append(out.Results, sandwichRowJSON{
 			Steps: r.steps, Lower: jsonFloat(lo), LowerStdErr: jsonFloat(loSE), Upper: jsonFloat(up), UpperStdErr: jsonFloat(upSE),
 			Gap: jsonFloat(up - lo), AcceptRate: jsonFloat(acc), GradEvals: grads, Seconds: seconds(r.elapsed),
+			PerPoint: r.points(exact),
 		})
 	}
 	return writeJSON(w, out)

@@ -91,6 +91,10 @@ func TestSandwich(t *testing.T) {
 			Upper       float64 `json:"upper"`
 			UpperStdErr float64 `json:"upper_stderr"`
 			Gap         float64 `json:"gap"`
+			PerPoint    []struct {
+				Lower, Upper float64
+				Exact        float64 `json:"exact_log_px"`
+			} `json:"per_point"`
 		} `json:"results"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -100,6 +104,16 @@ func TestSandwich(t *testing.T) {
 		t.Fatalf("%d rows, want 2:\n%s", len(res.Results), out)
 	}
 	for _, r := range res.Results {
+		if len(r.PerPoint) != 2 {
+			t.Fatalf("steps %d: %d per-point rows, want 2", r.Steps, len(r.PerPoint))
+		}
+		var lo, up, ex float64
+		for _, p := range r.PerPoint {
+			lo, up, ex = lo+p.Lower/2, up+p.Upper/2, ex+p.Exact/2
+		}
+		if math.Abs(lo-r.Lower) > 1e-9 || math.Abs(up-r.Upper) > 1e-9 || math.Abs(ex-res.ExactLogPX) > 1e-9 {
+			t.Errorf("steps %d: per-point means (%v, %v, exact %v), row (%v, %v, exact %v)", r.Steps, lo, up, ex, r.Lower, r.Upper, res.ExactLogPX)
+		}
 		if r.Lower > res.ExactLogPX+3*r.LowerStdErr || r.Upper < res.ExactLogPX-3*r.UpperStdErr {
 			t.Errorf("steps %d: [%v, %v] does not bracket the exact %v", r.Steps, r.Lower, r.Upper, res.ExactLogPX)
 		}
