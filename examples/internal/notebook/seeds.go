@@ -2,9 +2,10 @@ package notebook
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/vitool/vitool/figure"
 )
@@ -54,16 +55,7 @@ func Parallel(n int, f func(i int) error) error {
 // The standard deviation of a single value is NaN; both are NaN for an
 // empty v.
 func MeanSD(v []float64) (mean, sd float64) {
-	n := float64(len(v))
-	for _, x := range v {
-		mean += x
-	}
-	mean /= n
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / (n - 1))
+	return stat.MeanStdDev(v, nil)
 }
 
 // Band returns the line-plot series of a curve measured in several
