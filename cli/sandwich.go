@@ -96,8 +96,8 @@ func (r *sandwichRow) points(exact []float64) []sandwichPointJSON {
 	for i, lo := range r.lower {
 		up := r.upper[i]
 		out[i] = sandwichPointJSON{
-			Lower: jsonFloat(lo.LogPX), LowerStdErr: jsonFloat(lo.StdErr), Upper: jsonFloat(up.LogPX), UpperStdErr: jsonFloat(up.StdErr),
-			Gap: jsonFloat(up.LogPX - lo.LogPX), AcceptRate: jsonFloat(lo.AcceptRate), ExactLogPX: jsonFloat(math.NaN()),
+			boundsJSON: newBoundsJSON(lo.LogPX, lo.StdErr, up.LogPX, up.StdErr, lo.AcceptRate),
+			ExactLogPX: jsonFloat(math.NaN()),
 		}
 		if exact != nil {
 			out[i].ExactLogPX = jsonFloat(exact[i])
@@ -259,28 +259,36 @@ type sandwichJSON struct {
 }
 
 type sandwichRowJSON struct {
-	Steps       int                 `json:"steps"`
-	Lower       jsonFloat           `json:"lower"`
-	LowerStdErr jsonFloat           `json:"lower_stderr"`
-	Upper       jsonFloat           `json:"upper"`
-	UpperStdErr jsonFloat           `json:"upper_stderr"`
-	Gap         jsonFloat           `json:"gap"`
-	AcceptRate  jsonFloat           `json:"accept_rate"`
-	GradEvals   int                 `json:"grad_evals"`
-	Seconds     float64             `json:"seconds"`
-	PerPoint    []sandwichPointJSON `json:"per_point"`
+	Steps int `json:"steps"`
+	boundsJSON
+	GradEvals int                 `json:"grad_evals"`
+	Seconds   float64             `json:"seconds"`
+	PerPoint  []sandwichPointJSON `json:"per_point"`
 }
 
 // sandwichPointJSON is the sandwich at one number of steps on one
 // simulated point.
 type sandwichPointJSON struct {
+	boundsJSON
+	ExactLogPX jsonFloat `json:"exact_log_px"`
+}
+
+// boundsJSON is a sandwich's two bounds, their gap and the forward chains'
+// acceptance rate, for one point or the mean over the points.
+type boundsJSON struct {
 	Lower       jsonFloat `json:"lower"`
 	LowerStdErr jsonFloat `json:"lower_stderr"`
 	Upper       jsonFloat `json:"upper"`
 	UpperStdErr jsonFloat `json:"upper_stderr"`
 	Gap         jsonFloat `json:"gap"`
 	AcceptRate  jsonFloat `json:"accept_rate"`
-	ExactLogPX  jsonFloat `json:"exact_log_px"`
+}
+
+// newBoundsJSON returns the bounds lo ± loSE and up ± upSE with acceptance
+// rate acc.
+func newBoundsJSON(lo, loSE, up, upSE, acc float64) boundsJSON {
+	return boundsJSON{Lower: jsonFloat(lo), LowerStdErr: jsonFloat(loSE), Upper: jsonFloat(up), UpperStdErr: jsonFloat(upSE),
+		Gap: jsonFloat(up - lo), AcceptRate: jsonFloat(acc)}
 }
 
 func writeSandwichJSON(w io.Writer, in *estimateInput, f *sandwichFlags, qname string, exact []float64, rows []*sandwichRow) error {
@@ -300,9 +308,8 @@ func writeSandwichJSON(w io.Writer, in *estimateInput, f *sandwichFlags, qname s
 	for _, r := range rows {
 		lo, loSE, up, upSE, acc, grads := r.means()
 		out.Results = append(out.Results, sandwichRowJSON{
-			Steps: r.steps, Lower: jsonFloat(lo), LowerStdErr: jsonFloat(loSE), Upper: jsonFloat(up), UpperStdErr: jsonFloat(upSE),
-			Gap: jsonFloat(up - lo), AcceptRate: jsonFloat(acc), GradEvals: grads, Seconds: seconds(r.elapsed),
-			PerPoint: r.points(exact),
+			Steps: r.steps, boundsJSON: newBoundsJSON(lo, loSE, up, upSE, acc),
+			GradEvals: grads, Seconds: seconds(r.elapsed), PerPoint: r.points(exact),
 		})
 	}
 	return writeJSON(w, out)
