@@ -29,7 +29,7 @@ type fitFlags struct {
 
 var (
 	boundNames     = map[string]ppl.Bound{"elbo": ppl.BoundELBO, "iwae": ppl.BoundIWAE}
-	estimatorNames = map[string]ppl.Estimator{"standard": ppl.Standard, "stl": ppl.STL, "dreg": ppl.DReG}
+	estimatorNames = map[string]ppl.Estimator{"standard": ppl.Standard, "stl": ppl.STL, "dreg": ppl.DReG, "rws": ppl.RWS}
 )
 
 func newFitCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -47,6 +47,10 @@ minibatches of the data, with the chosen gradient estimator:
             sum over the discrete sites' values (ELBO)
   stl       sticking the landing (ELBO; continuous guides only)
   dreg      doubly reparameterised gradients (IWAE; continuous guides only)
+  rws       reweighted wake-sleep: IWAE's gradient for the model, the wake
+            phase (descent on KL(posterior‖guide)) for the guide, so that
+            the guide suits importance sampling (IWAE with --k ≥ 2;
+            continuous guides only)
 
 The fitted parameters are written to --out (safetensors, atomically), for
 estimate-px --params. Interrupting (Ctrl-C) finishes the current step and saves
@@ -67,7 +71,7 @@ number of cores.`,
 	fl.StringVar(&f.out, "out", "", "write the fitted parameters to this safetensors file; required")
 	fl.BoolVar(&f.force, "force", false, "overwrite --out if it exists")
 	fl.StringVar(&f.bound, "bound", "elbo", "objective: elbo or iwae")
-	fl.StringVar(&f.estimator, "estimator", "standard", "gradient estimator: standard, stl (elbo) or dreg (iwae)")
+	fl.StringVar(&f.estimator, "estimator", "standard", "gradient estimator: standard, stl (elbo), dreg or rws (iwae)")
 	fl.StringVar(&f.baseline, "baseline", "loo", "baseline of the score-function gradient of discrete guide sites: loo (leave-one-out over the K particles; none when K = 1), average (decaying average), linear (learned linear in x) or none")
 	fl.BoolVar(&f.enumerate, "enumerate", false, "sum over the values of the guide's discrete sites instead of sampling them (elbo, standard)")
 	fl.IntVar(&f.k, "k", 8, "particles per data point and step (the IWAE bound's K)")
@@ -90,7 +94,7 @@ func (f *fitFlags) objective() (ppl.Objective, error) {
 	}
 	e, ok := estimatorNames[f.estimator]
 	if !ok {
-		return ppl.Objective{}, usagef("--estimator: unknown value %q (want standard, stl or dreg)", f.estimator)
+		return ppl.Objective{}, usagef("--estimator: unknown value %q (want standard, stl, dreg or rws)", f.estimator)
 	}
 	if f.k < 1 {
 		return ppl.Objective{}, usagef("--k: %d is not a positive integer", f.k)

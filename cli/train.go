@@ -33,6 +33,7 @@ type trainFlags struct {
 	logSigma   float64
 	loss       string // AE
 	objective  string // VAE
+	estimator  string // VAE
 	flow       string // VAE
 	flowSteps  int    // VAE
 	flowHidden int    // VAE
@@ -120,6 +121,7 @@ a fixed seed, so that it is comparable across epochs and runs.
 	fl.Float64Var(&f.logSigma, "log-sigma", 0, "log standard deviation of the Gaussian likelihood (fixed, not learned)")
 	fl.StringVar(&f.objective, "objective", "elbo", "objective: elbo (analytic KL), elbo-sampled or iwae")
 	fl.IntVar(&f.k, "k", 1, "samples of z per example (the K of IWAE-K; the ELBOs average over K)")
+	fl.StringVar(&f.estimator, "estimator", "standard", "gradient estimator: standard, stl (elbo-sampled), dreg or rws (iwae)")
 	fl.Float64Var(&f.beta, "beta", 1, "KL weight β after the warm-up")
 	fl.IntVar(&f.warmup, "warmup", 0, "epochs over which β rises linearly from 0 (0: no warm-up)")
 	fl.StringVar(&f.flow, "flow", "none", "encoder family: none (diagonal Gaussian) or iaf (inverse autoregressive flow steps on top of it, conditioned on an encoder context)")
@@ -249,6 +251,7 @@ func (s *trainSettings) values() map[string]string {
 		v["log-sigma"] = fl(s.logSigma)
 		v["objective"] = objectiveFlag(s.train.Objective)
 		v["k"] = strconv.Itoa(s.train.Objective.K)
+		v["estimator"] = s.train.Objective.Estimator.String()
 		v["beta"] = fl(s.train.Beta)
 		v["warmup"] = strconv.Itoa(s.train.Warmup.N)
 		v["flow"] = s.flow.String()
@@ -333,6 +336,14 @@ func settingsFromFlags(f *trainFlags) (*trainSettings, error) {
 			s.train.Objective = ppl.Objective{Bound: ppl.BoundIWAE, K: f.k}
 		default:
 			return nil, usagef("--objective: unknown value %q (want elbo, elbo-sampled or iwae)", f.objective)
+		}
+		e, ok := estimatorNames[f.estimator]
+		if !ok {
+			return nil, usagef("--estimator: unknown value %q (want standard, stl, dreg or rws)", f.estimator)
+		}
+		s.train.Objective.Estimator = e
+		if err := s.train.Objective.Validate(); err != nil {
+			return nil, usagef("--estimator %s with --objective %s and --k %d: %v", f.estimator, f.objective, f.k, strings.TrimPrefix(err.Error(), "ppl: "))
 		}
 		if !(f.beta >= 0) || math.IsInf(f.beta, 0) {
 			return nil, usagef("--beta: %v is not a finite number ≥ 0", f.beta)

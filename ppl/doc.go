@@ -65,12 +65,16 @@
 //     which evaluates the guide's density with its parameters' gradients
 //     stopped and has zero variance when q is the exact posterior;
 //   - DReG: the doubly reparameterised gradient (Tucker, Lawson, Gu and
-//     Maddison 2018) for the guide's parameters under IWAE.
+//     Maddison 2018) for the guide's parameters under IWAE;
+//   - RWS: reweighted wake-sleep (Bornschein and Bengio 2015): IWAE's
+//     gradient for the model, and for the guide the wake-phase gradient of
+//     −KL(p(z|x)‖q), in DReG's form, so that q covers the posterior's mass
+//     (a better importance-sampling proposal than a bound's mode-seeking q).
 //
 // With Objective.Enumerate, the ELBO sums over the joint values of the
 // guide's discrete sites (each a dist.Enumerator) instead of sampling them.
 // A gradient costs one run of guide and model, one surrogate and one
-// backward pass (two for DReG), whatever the number of parameters.
+// backward pass (two for DReG and RWS), whatever the number of parameters.
 //
 // # Parameters
 //

@@ -40,9 +40,19 @@ const (
 	// BoundIWAE only; every guide site must be reparameterisable, and no
 	// parameter may be shared by model and guide.
 	DReG
+	// RWS is reweighted wake-sleep (Bornschein & Bengio 2015), for
+	// BoundIWAE with K ≥ 2: the model's gradient is the IWAE gradient, and
+	// the guide's is the wake-phase update, the gradient of
+	// E_{p(z|x)}[log q(z)] = −KL(p(z|x)‖q) + const estimated with the
+	// normalised importance weights, in the doubly reparameterised form of
+	// Tucker et al. (2018). The guide then covers the posterior's mass
+	// rather than seeking one mode, which suits it as an importance
+	// sampling proposal. Every guide site must be reparameterisable, and no
+	// parameter may be shared by model and guide.
+	RWS
 )
 
-// String returns "standard", "stl" or "dreg".
+// String returns "standard", "stl", "dreg" or "rws".
 func (e Estimator) String() string {
 	switch e {
 	case Standard:
@@ -51,6 +61,8 @@ func (e Estimator) String() string {
 		return "stl"
 	case DReG:
 		return "dreg"
+	case RWS:
+		return "rws"
 	}
 	return fmt.Sprintf("Estimator(%d)", int(e))
 }
@@ -97,7 +109,9 @@ func (o Objective) Validate() error {
 		return errors.New("ppl: the STL estimator is for the ELBO (use DReG for IWAE)")
 	case o.Estimator == DReG && o.Bound != BoundIWAE:
 		return errors.New("ppl: the DReG estimator is for the IWAE bound (use STL for the ELBO)")
-	case o.Estimator < Standard || o.Estimator > DReG:
+	case o.Estimator == RWS && (o.Bound != BoundIWAE || o.K < 2):
+		return fmt.Errorf("ppl: the RWS estimator needs the IWAE bound with K ≥ 2 particles (got K = %d; with one particle the wake-phase gradient is zero)", o.K)
+	case o.Estimator < Standard || o.Estimator > RWS:
 		return fmt.Errorf("ppl: unknown estimator %d", o.Estimator)
 	case o.AnalyticKL && (o.Bound != BoundELBO || o.Estimator != Standard):
 		return errors.New("ppl: AnalyticKL needs the ELBO with the Standard estimator")
@@ -127,7 +141,7 @@ type Grads map[string]*mat.Dense
 // reverse mode: the cost is a small constant multiple of one forward run,
 // whatever the number of parameters. It returns an error for an invalid
 // objective, for misuse or a shape mismatch in model or guide, for a
-// discrete guide site under STL or DReG (wrapping ErrNotReparameterizable),
+// discrete guide site under STL, DReG or RWS (wrapping ErrNotReparameterizable),
 // and for a log-density that is not finite, naming the site.
 func Gradient(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objective, rnd *rand.Rand) (float64, Grads, error) {
 	r, err := GradientTraces(model, guide, store, x, obj, rnd)
@@ -219,8 +233,8 @@ func run(model Model, guide Guide, store *ParamStore, x mat.Matrix, obj Objectiv
 	return sess, g, m, tm, nil
 }
 
-// checkEstimator reports a discrete guide site under STL or DReG, and a
-// parameter shared by guide and model under DReG.
+// checkEstimator reports a discrete guide site under STL, DReG or RWS, and
+// a parameter shared by guide and model under DReG or RWS.
 func checkEstimator(g, m *Trace, obj Objective) error {
 	if obj.Estimator == Standard {
 		return nil
@@ -230,10 +244,10 @@ func checkEstimator(g, m *Trace, obj Objective) error {
 			return fmt.Errorf("%w: guide site %q (%T) under the %s estimator", ErrNotReparameterizable, s.Name, s.Dist, obj.Estimator)
 		}
 	}
-	if obj.Estimator == DReG {
+	if obj.Estimator == DReG || obj.Estimator == RWS {
 		for _, n := range m.Params {
 			if slices.Contains(g.Params, n) {
-				return fmt.Errorf("ppl: DReG: parameter %q is used by both model and guide", n)
+				return fmt.Errorf("ppl: %s: parameter %q is used by both model and guide", obj.Estimator, n)
 			}
 		}
 	}
@@ -241,8 +255,8 @@ func checkEstimator(g, m *Trace, obj Objective) error {
 }
 
 // differentiate runs the backward passes of the surrogate and returns the
-// gradients of every parameter read. DReG takes the guide's parameters
-// from its first surrogate and the model's from its second.
+// gradients of every parameter read. DReG and RWS take the guide's
+// parameters from their first surrogate and the model's from their second.
 func differentiate(sess *session, g, m *Trace, surrogate []*ad.Var) Grads {
 	names := slices.Clone(g.Params)
 	for _, n := range m.Params {
@@ -302,7 +316,7 @@ type plateTerms struct {
 // collect decomposes the log-weights of guide trace g and model trace m.
 // With analyticKL, the latent sites with a closed-form KL contribute −KL;
 // with stopped, the guide's densities are evaluated with its parameters'
-// gradients stopped (STL and DReG); with unscaled, every site's Scale is
+// gradients stopped (STL, DReG and RWS); with unscaled, every site's Scale is
 // taken as 1.
 func collect(g, m *Trace, analyticKL, stopped, unscaled bool) *terms {
 	tm := &terms{k: g.K, glob: ad.Const(g.K, 1, nil)}
@@ -423,8 +437,8 @@ func (tm *terms) total() *ad.Var {
 }
 
 // perMember reports whether every latent site lies in one plate, so that
-// the members are independent given the parameters: the IWAE bound and
-// DReG are then taken per member and summed (K particles per member), as in
+// the members are independent given the parameters: the IWAE bound, DReG
+// and RWS are then taken per member and summed (K particles per member), as in
 // a VAE trained by IWAE.
 func (tm *terms) perMember() *plateTerms {
 	if tm.outside || len(tm.plates) != 1 {

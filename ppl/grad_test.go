@@ -162,18 +162,18 @@ func TestDReGUnbiased(t *testing.T) {
 	}
 }
 
-// TestEstimatorNeedsReparam checks the errors for discrete sites under STL
-// and DReG and for invalid objectives.
+// TestEstimatorNeedsReparam checks the errors for discrete sites under STL,
+// DReG and RWS and for invalid objectives.
 func TestEstimatorNeedsReparam(t *testing.T) {
 	model, guide := mixtureModel(testMixture()), catGuide(3)
 	x := row([]float64{0.5, -0.2})
-	for _, obj := range []Objective{{K: 2, Estimator: STL}, {K: 2, Bound: BoundIWAE, Estimator: DReG}} {
+	for _, obj := range []Objective{{K: 2, Estimator: STL}, {K: 2, Bound: BoundIWAE, Estimator: DReG}, {K: 2, Bound: BoundIWAE, Estimator: RWS}} {
 		_, _, err := Gradient(model, guide, NewParamStore(0), x, obj, rand.New(rand.NewPCG(1, 1)))
 		if !errors.Is(err, ErrNotReparameterizable) {
 			t.Errorf("%s: error %v, want ErrNotReparameterizable", obj.Estimator, err)
 		}
 	}
-	for _, obj := range []Objective{{K: 0}, {K: 2, Bound: BoundIWAE, Estimator: STL}, {K: 2, Estimator: DReG}, {K: 2, Bound: BoundIWAE, AnalyticKL: true}} {
+	for _, obj := range []Objective{{K: 0}, {K: 2, Bound: BoundIWAE, Estimator: STL}, {K: 2, Estimator: DReG}, {K: 2, Bound: BoundIWAE, AnalyticKL: true}, {K: 1, Bound: BoundIWAE, Estimator: RWS}, {K: 2, Estimator: RWS}} {
 		if err := obj.Validate(); err == nil {
 			t.Errorf("%+v: no error", obj)
 		}

@@ -8,7 +8,7 @@ import (
 
 // String returns the objective in the syntax ParseObjective reads: "elbo"
 // (the ELBO with analytic KL), "elbo-sampled", "iwae-K", with ":K" after
-// the ELBOs when K > 1 and "+stl" or "+dreg" for those estimators. Fields
+// the ELBOs when K > 1 and "+stl", "+dreg" or "+rws" for those estimators. Fields
 // the syntax does not cover (baselines, subsampling, enumeration) are not
 // written.
 func (o Objective) String() string {
@@ -37,9 +37,9 @@ func (o Objective) String() string {
 // ParseObjective reads an objective written by Objective.String: "elbo"
 // (analytic KL), "elbo-sampled", "iwae-K" (for instance "iwae-5"),
 // "elbo:K" and "elbo-sampled:K" for ELBOs averaged over K particles, each
-// optionally followed by "+stl" (ELBO) or "+dreg" (IWAE).
+// optionally followed by "+stl" (ELBO), "+dreg" or "+rws" (IWAE).
 func ParseObjective(s string) (Objective, error) {
-	bad := fmt.Errorf("ppl: objective %q: want elbo, elbo-sampled, iwae-K (K ≥ 1) or elbo[-sampled]:K, optionally +stl or +dreg", s)
+	bad := fmt.Errorf("ppl: objective %q: want elbo, elbo-sampled, iwae-K (K ≥ 1) or elbo[-sampled]:K, optionally +stl, +dreg or +rws", s)
 	body, est, hasEst := strings.Cut(s, "+")
 	name, kstr, hasK := strings.Cut(body, ":")
 	o := Objective{K: 1}
@@ -66,6 +66,8 @@ func ParseObjective(s string) (Objective, error) {
 			o.Estimator, o.AnalyticKL = STL, false
 		case "dreg":
 			o.Estimator = DReG
+		case "rws":
+			o.Estimator = RWS
 		default:
 			return Objective{}, bad
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // surrogateOf returns the estimate of the objective and the surrogate(s)
-// whose gradients are the estimator: one scalar, or two for DReG (the
+// whose gradients are the estimator: one scalar, or two for DReG and RWS (the
 // first for the guide's parameters, the second for the model's).
 //
 // With F the per-particle log-weights and q the guide's discrete sites:
@@ -21,6 +21,10 @@ import (
 //   - STL: mean(F′), F′ with the guide's density at stopped parameters;
 //   - DReG: Σ_k stop(w̃_k²)·F′_k for the guide, Σ_k stop(w̃_k)·F_k for the
 //     model, with w̃ the normalised importance weights;
+//   - RWS: Σ_k stop(w̃_k − w̃_k²)·F′_k for the guide (the wake-phase
+//     gradient Σ_k w̃_k ∇ log q(z_k) in doubly reparameterised form: its
+//     expectation is the same, since ∂w̃_k/∂z_k = (w̃_k − w̃_k²) ∂F_k/∂z_k),
+//     and DReG's Σ_k stop(w̃_k)·F_k for the model;
 //   - Enumerate: (1/K) Σ_p q(c_p)·F_p over every particle and combination.
 func surrogateOf(tm *terms, g, m *Trace, obj Objective, x *ad.Var) (float64, []*ad.Var) {
 	switch {
@@ -30,8 +34,8 @@ func surrogateOf(tm *terms, g, m *Trace, obj Objective, x *ad.Var) (float64, []*
 		f := tm.total()
 		fs := collect(g, m, false, true, false).total()
 		return mean(f.Data), []*ad.Var{ad.Mean(fs)}
-	case obj.Estimator == DReG:
-		return dreg(tm, collect(g, m, false, true, false))
+	case obj.Estimator == DReG || obj.Estimator == RWS:
+		return dreg(tm, collect(g, m, false, true, false), obj.Estimator == RWS)
 	case obj.Bound == BoundELBO:
 		return elbo(tm, obj, x)
 	}
@@ -132,9 +136,9 @@ func iwae(tm *terms, obj Objective, x *ad.Var) (float64, []*ad.Var) {
 	return value, []*ad.Var{s}
 }
 
-// dreg is the DReG pair of surrogates; stl holds the terms with the guide's
-// density at stopped parameters.
-func dreg(tm, stl *terms) (float64, []*ad.Var) {
+// dreg is the DReG pair of surrogates, or with wake RWS's; stl holds the
+// terms with the guide's density at stopped parameters.
+func dreg(tm, stl *terms, wake bool) (float64, []*ad.Var) {
 	f, fs := tm.total(), stl.total()
 	if pt := tm.perMember(); pt != nil {
 		f, fs = pt.loc, stl.perMember().loc
@@ -150,6 +154,9 @@ func dreg(tm, stl *terms) (float64, []*ad.Var) {
 		for i, v := range col {
 			wi := math.Exp(v - l)
 			w.Data[i*groups+j], w2.Data[i*groups+j] = wi, wi*wi
+			if wake {
+				w2.Data[i*groups+j] = wi - wi*wi
+			}
 		}
 	}
 	return value, []*ad.Var{ad.Sum(ad.Mul(w2, fs)), ad.Sum(ad.Mul(w, f))}

@@ -270,6 +270,7 @@ func TestObjectiveStrings(t *testing.T) {
 		{"elbo-sampled:3+stl", Objective{K: 3, Estimator: STL}},
 		{"iwae-5", Objective{Bound: BoundIWAE, K: 5}},
 		{"iwae-8+dreg", Objective{Bound: BoundIWAE, K: 8, Estimator: DReG}},
+		{"iwae-5+rws", Objective{Bound: BoundIWAE, K: 5, Estimator: RWS}},
 	} {
 		got, err := ParseObjective(tc.s)
 		if err != nil || got != tc.want {
@@ -279,7 +280,7 @@ func TestObjectiveStrings(t *testing.T) {
 			t.Errorf("%+v.String() = %q, want %q", got, got.String(), tc.s)
 		}
 	}
-	for _, bad := range []string{"", "elbo:0", "iwae", "iwae-0", "iwae-2:3", "kl", "iwae-4+stl", "elbo+dreg", "elbo+x"} {
+	for _, bad := range []string{"", "elbo:0", "iwae", "iwae-0", "iwae-2:3", "kl", "iwae-4+stl", "elbo+dreg", "elbo+x", "elbo:4+rws", "iwae-1+rws"} {
 		if _, err := ParseObjective(bad); err == nil {
 			t.Errorf("ParseObjective(%q): no error", bad)
 		}
