@@ -45,6 +45,7 @@ type estimateFlags struct {
 	reps        int
 	n           int
 	workers     int
+	refine      int
 	json        bool
 	plot        string
 	ais         aisFlags
@@ -103,6 +104,7 @@ docs/failure-behaviour.md.`,
 	fl.StringVar(&f.k, "k", "1,10,100,1000,10000,100000", "comma-separated sample counts K (for a registered model: "+registeredKs+")")
 	fl.StringVar(&f.method, "method", "prior,is,elbo,iwae", "comma-separated methods: prior, is, elbo, elbo-kl, iwae, ais")
 	fl.StringVar(&f.proposal, "proposal", "auto", "proposal q(z|x) for is, elbo and iwae: auto, encoder, fitted (mean-field Gaussian), exact (the posterior), guide (a registered model's) or prior")
+	fl.IntVar(&f.refine, "refine", 0, "refine a VAE encoder's proposal for each point by this many steps of reweighted wake-sleep (K = 8, Adam 0.01) before estimating (0: off)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same numbers on any number of cores")
 	fl.IntVar(&f.reps, "reps", 32, "independent replicates averaged by the iwae bound")
 	fl.IntVar(&f.n, "n", 0, "number of data points to use (0: all; 100 images for a VAE; 5 points drawn from a model given without --data)")
@@ -158,6 +160,9 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	if f.workers < 0 {
 		return usagef("--workers: %d is negative (want 0 for GOMAXPROCS, or a positive count)", f.workers)
 	}
+	if f.refine < 0 {
+		return usagef("--refine: %d is negative (want 0 for no refinement, or a number of steps)", f.refine)
+	}
 	if ext := strings.ToLower(filepath.Ext(f.plot)); f.plot != "" && ext != ".png" && ext != ".svg" && ext != ".pdf" {
 		return usagef("--plot: %s: unsupported format %q (want .png, .svg or .pdf)", f.plot, ext)
 	}
@@ -209,6 +214,13 @@ func runEstimate(ctx context.Context, g *globalFlags, f *estimateFlags, stdout, 
 	if err := estimatePlan(in, ks, methods, f.reps, workers).check(); err != nil {
 		return err
 	}
+	var refined []dist.Distribution
+	if f.refine > 0 {
+		if refined, err = refineProposals(ctx, m, qname, xs, f, workers, show, stderr, log); err != nil {
+			return err
+		}
+		qname = fmt.Sprintf("encoder, refined (%d steps)", f.refine)
+	}
 	var total int64
 	for _, meth := range methods {
 		if meth == "ais" {
@@ -247,7 +259,7 @@ rows:
 				row.proposal = f.ais.startName(qname)
 			}
 			start := time.Now()
-			points, err := estimatePoints(xs, workers, func(i int, x []float64, w int) (mc.Estimate, error) {
+			points, err := forPoints(xs, workers, func(i int, x []float64, w int) (mc.Estimate, error) {
 				cfg := mc.Config{
 					Seed:     mc.DeriveSeed(f.seed, methodIDs[meth], uint64(k), uint64(i)),
 					Workers:  w,
@@ -261,6 +273,8 @@ rows:
 					if qname == "prior" {
 						qx = mx.Prior()
 					}
+				case refined != nil:
+					qx = refined[i]
 				case q != nil:
 					qx = q(x)
 				}
@@ -408,14 +422,14 @@ func logRow(log zerolog.Logger, r *estimateRow) {
 	ev.Msg("estimated")
 }
 
-// estimatePoints runs estimate on every data point and returns the results in
+// forPoints runs estimate on every data point and returns the results in
 // point order. With at least as many points as workers, the points are
 // spread over the workers and each estimate runs on one goroutine (w = 1);
 // with fewer, the points run one after another and each estimate uses all
 // workers. Both give the same numbers: an mc estimate depends on its seed
 // and chunk size, never on its number of workers.
-func estimatePoints(xs [][]float64, workers int, estimate func(i int, x []float64, w int) (mc.Estimate, error)) ([]mc.Estimate, error) {
-	out := make([]mc.Estimate, len(xs))
+func forPoints[T any](xs [][]float64, workers int, estimate func(i int, x []float64, w int) (T, error)) ([]T, error) {
+	out := make([]T, len(xs))
 	if len(xs) < workers || workers == 1 {
 		for i, x := range xs {
 			est, err := estimate(i, x, workers)

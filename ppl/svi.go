@@ -39,6 +39,12 @@ type SVIConfig struct {
 	// Callback, if not nil, is called after every step with the step index
 	// and the objective's estimate before the update; an error stops SVI.
 	Callback func(step int, value float64) error
+	// Params, if not empty, names the parameters to fit; the others that
+	// model and guide read are held at their stored values (as when only
+	// some parameters are given to a PyTorch optimiser), for instance a
+	// trained decoder while a data point's own guide is refined. Each name
+	// must be read by model or guide.
+	Params []string
 }
 
 // SVIResult reports how SVI ended.
@@ -62,8 +68,9 @@ type SVIResult struct {
 // estimate. SVI stops after cfg.Steps steps or when the convergence check
 // fires, and returns an error if Gradient fails or an estimate or gradient
 // is not finite; the parameters then hold the last update. The parameters
-// fitted are those read in a first run of guide and model; parameters
-// registered later are left unchanged.
+// fitted are those read in a first run of guide and model (of them, only
+// cfg.Params when it is set); parameters registered later are left
+// unchanged.
 func SVI(model Model, guide Guide, store *ParamStore, x mat.Matrix, cfg SVIConfig) (SVIResult, error) {
 	obj := cfg.Objective
 	if obj.K == 0 {
@@ -85,6 +92,14 @@ func SVI(model Model, guide Guide, store *ParamStore, x mat.Matrix, cfg SVIConfi
 	names, err := fittedParams(model, guide, store, xv, cfg.Seed)
 	if err != nil {
 		return SVIResult{}, err
+	}
+	if len(cfg.Params) > 0 {
+		for _, n := range cfg.Params {
+			if !slices.Contains(names, n) {
+				return SVIResult{}, fmt.Errorf("ppl: SVI: parameter %q is not read by model or guide", n)
+			}
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(cfg.Params, n) })
 	}
 	params := make([][]float64, len(names))
 	grads := make([][]float64, len(names))

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -228,5 +229,48 @@ func TestSVISameBitsAnyGOMAXPROCS(t *testing.T) {
 				t.Errorf("%s differs between GOMAXPROCS 1 and 2", n)
 			}
 		}
+	}
+}
+
+// TestSVIParamsHoldsTheOthers fits only a per-point guide, the model's
+// parameter b being held: b must keep its value exactly, and the guide must
+// reach the exact posterior N((x_i − b)/2, ½) for that b.
+func TestSVIParamsHoldsTheOthers(t *testing.T) {
+	data := shiftData(5, 4)
+	store := NewParamStore(0)
+	const b = 0.7
+	if err := store.Set("b", mat.NewDense(1, 1, []float64{b}), nil); err != nil {
+		t.Fatal(err)
+	}
+	local := func(t *Tracer, x *ad.Var) {
+		loc := t.Param("q.loc", Zeros(x.R, 1))
+		ls := t.Param("q.log_scale", Zeros(x.R, 1))
+		t.Plate("data", x.R, func(p *Plate) {
+			t.Sample("z", dist.Normal{Loc: ad.Tile(loc, t.Particles()), LogScale: ad.Tile(ls, t.Particles())})
+		})
+	}
+	_, err := SVI(shiftModel, local, store, data, SVIConfig{
+		Objective: Objective{K: 4, Estimator: STL}, Steps: 2000, Seed: 1,
+		Schedule: vi.CosineDecay{Initial: 0.05, Min: 1e-4, Steps: 2000},
+		Params:   []string{"q.loc", "q.log_scale"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.Get("b").At(0, 0); got != b {
+		t.Errorf("b = %v after SVI, want it held at %v", got, b)
+	}
+	for i := range 5 {
+		loc, ls := store.Get("q.loc").At(i, 0), store.Get("q.log_scale").At(i, 0)
+		if want := (data.At(i, 0) - b) / 2; math.Abs(loc-want) > 1e-3 {
+			t.Errorf("point %d: q.loc = %v, want %v", i, loc, want)
+		}
+		if want := 0.5 * math.Log(0.5); math.Abs(ls-want) > 1e-3 {
+			t.Errorf("point %d: q.log_scale = %v, want %v", i, ls, want)
+		}
+	}
+	_, err = SVI(shiftModel, local, store, data, SVIConfig{Steps: 1, Params: []string{"q.scale"}})
+	if err == nil || !strings.Contains(err.Error(), `"q.scale"`) {
+		t.Errorf("unknown parameter: error %v, want one naming \"q.scale\"", err)
 	}
 }
