@@ -407,8 +407,12 @@ func scatterPanel(pairs []pair) (*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Legend.Top = false // bottom right, where k̂ is low and the gap large
-	p.Y.Min, p.Y.Max = math.Min(p.Y.Min, kHatGood-0.1), math.Max(p.Y.Max, kHatGood+0.1)
+	// The legend goes top right, above the points: the y range grows by
+	// half for it.
+	p.Legend.Top = true
+	p.Y.Min = math.Min(p.Y.Min, kHatGood-0.1)
+	p.Y.Max = math.Max(p.Y.Max, kHatGood+0.1)
+	p.Y.Max += 0.5 * (p.Y.Max - p.Y.Min)
 	line := refLine(kHatGood)
 	p.Add(line)
 	p.Legend.Add("k̂ = 0.7", line)
