@@ -451,8 +451,16 @@ func labelName(l int, names []string) string {
 // Save returns an error if the extension names no supported format or the
 // file cannot be written. It panics if width or height is negative.
 func Save(path string, p *plot.Plot, width, height vg.Length) error {
-	if width < 0 || height < 0 {
-		panic(fmt.Sprintf("figure: Save with size %v×%v", width, height))
+	return SaveRow(path, []*plot.Plot{p}, width, height)
+}
+
+// SaveRow writes plots side by side into one file, as Save writes one: each
+// panel width × height (zero: DefaultWidth, DefaultHeight), their axes
+// aligned, a right-hand legend kept inside each panel's data area. It
+// panics if plots is empty or a size is negative.
+func SaveRow(path string, plots []*plot.Plot, width, height vg.Length) error {
+	if width < 0 || height < 0 || len(plots) == 0 {
+		panic(fmt.Sprintf("figure: SaveRow of %d plots with size %v×%v", len(plots), width, height))
 	}
 	if width == 0 {
 		width = DefaultWidth
@@ -464,15 +472,19 @@ func Save(path string, p *plot.Plot, width, height vg.Length) error {
 	if format == "" {
 		return fmt.Errorf("figure: %s: no file extension to choose the format (.png, .svg, .pdf)", path)
 	}
-	c, err := draw.NewFormattedCanvas(width, height, format)
+	c, err := draw.NewFormattedCanvas(vg.Length(len(plots))*width, height, format)
 	if err != nil {
 		return fmt.Errorf("figure: %s: %w", path, err)
 	}
 	dc := draw.Crop(draw.New(c), border, -border, border, -border)
-	dx := legendShift(p, dc)
-	p.Legend.XOffs += dx
-	p.Draw(dc)
-	p.Legend.XOffs -= dx
+	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: 3 * border}
+	for j, pc := range plot.Align([][]*plot.Plot{plots}, tiles, dc)[0] {
+		p := plots[j]
+		dx := legendShift(p, pc)
+		p.Legend.XOffs += dx
+		p.Draw(pc)
+		p.Legend.XOffs -= dx
+	}
 	err = atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		_, err := c.WriteTo(w)
 		return err

@@ -25,16 +25,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/vitool/vitool/figure"
-	"github.com/vitool/vitool/internal/atomicfile"
 )
 
 // estimate is the part of estimate-px's JSON output that is used here. A
@@ -93,7 +89,7 @@ type row struct {
 func main() {
 	est := flag.String("estimate", "", "comma-separated JSON outputs of vitool estimate-px --json")
 	sw := flag.String("sandwich", "", "JSON output of vitool sandwich --json (optional)")
-	out := flag.String("out", "ais_mnist.png", "figure to write (.png)")
+	out := flag.String("out", "ais_mnist.png", "figure to write (.png, .svg or .pdf)")
 	flag.Parse()
 	if err := run(strings.Split(*est, ","), *sw, *out, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ais_mnist:", err)
@@ -329,29 +325,5 @@ func drawFigure(out string, rows []row, s *sandwich) error {
 		}
 		plots = append(plots, p)
 	}
-	return saveRow(out, plots)
-}
-
-// saveRow draws the plots side by side, 6 × 4.5 inches each, into a PNG.
-func saveRow(out string, plots []*plot.Plot) error {
-	if ext := strings.ToLower(filepath.Ext(out)); ext != ".png" {
-		return fmt.Errorf("%s: only .png is supported", out)
-	}
-	w, h := vg.Length(len(plots))*6*vg.Inch, 4.5*vg.Inch
-	c := vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
-	dc := draw.Crop(draw.New(c), vg.Points(4), -vg.Points(4), vg.Points(4), -vg.Points(4))
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Points(12)}
-	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
-	for j, p := range plots {
-		if !p.Legend.Left {
-			// Keep a right-hand legend inside the data area, as
-			// figure.Save does.
-			p.Legend.XOffs += p.DataCanvas(canvases[0][j]).Max.X - canvases[0][j].Max.X - vg.Points(4)
-		}
-		p.Draw(canvases[0][j])
-	}
-	return atomicfile.WriteFile(out, 0o644, func(f io.Writer) error {
-		_, err := c.WriteTo(f)
-		return err
-	})
+	return figure.SaveRow(out, plots, 6*vg.Inch, 4.5*vg.Inch)
 }

@@ -53,7 +53,7 @@ func TestRun(t *testing.T) {
 	if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
 		t.Fatalf("figure not written: %v", err)
 	}
-	if err := run([]string{est}, "", filepath.Join(dir, "fig.svg"), &b); err == nil {
-		t.Error("an .svg output gave no error")
+	if err := run([]string{est}, "", filepath.Join(dir, "fig.bmp"), &b); err == nil {
+		t.Error("an unsupported format (.bmp) gave no error")
 	}
 }

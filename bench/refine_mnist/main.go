@@ -35,7 +35,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -43,10 +42,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/vitool/vitool/figure"
-	"github.com/vitool/vitool/internal/atomicfile"
 )
 
 // kHatGood is the threshold below which importance sampling is trusted.
@@ -105,7 +102,7 @@ func main() {
 func run(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("refine_mnist", flag.ContinueOnError)
 	runs := fs.String("runs", "", "semicolon-separated LABEL=PLAIN.json:REFINED.json entries, outputs of vitool estimate-px --json without and with --refine (labels may hold commas)")
-	out := fs.String("out", "refine_mnist.png", "figure to write (.png)")
+	out := fs.String("out", "refine_mnist.png", "figure to write (.png, .svg or .pdf)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -380,7 +377,7 @@ func drawFigure(out string, pairs []pair) error {
 	if err != nil {
 		return err
 	}
-	return saveRow(out, []*plot.Plot{left, right})
+	return figure.SaveRow(out, []*plot.Plot{left, right}, 4.5*vg.Inch, 4.5*vg.Inch)
 }
 
 // scatterPanel plots k̂ against the gap per image: the encoder's proposal in
@@ -470,28 +467,4 @@ func barPanel(pairs []pair) (*plot.Plot, error) {
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(4)
 	return p, nil
-}
-
-// saveRow draws the plots side by side, 4.5 × 4.5 inches each, into a PNG.
-func saveRow(out string, plots []*plot.Plot) error {
-	if ext := strings.ToLower(filepath.Ext(out)); ext != ".png" {
-		return fmt.Errorf("%s: only .png is supported", out)
-	}
-	w, h := vg.Length(len(plots))*4.5*vg.Inch, 4.5*vg.Inch
-	c := vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
-	dc := draw.Crop(draw.New(c), vg.Points(4), -vg.Points(4), vg.Points(4), -vg.Points(4))
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Points(12)}
-	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
-	for j, p := range plots {
-		if !p.Legend.Left {
-			// Keep a right-hand legend inside the data area, as
-			// figure.Save does.
-			p.Legend.XOffs += p.DataCanvas(canvases[0][j]).Max.X - canvases[0][j].Max.X - vg.Points(4)
-		}
-		p.Draw(canvases[0][j])
-	}
-	return atomicfile.WriteFile(out, 0o644, func(f io.Writer) error {
-		_, err := c.WriteTo(f)
-		return err
-	})
 }

@@ -94,7 +94,7 @@ func TestRunErrors(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	if err := run([]string{"-runs", "a=" + plain + ":" + plain, "-out", filepath.Join(dir, "fig.svg")}, &b); err == nil {
-		t.Error("an .svg output gave no error")
+	if err := run([]string{"-runs", "a=" + plain + ":" + plain, "-out", filepath.Join(dir, "fig.bmp")}, &b); err == nil {
+		t.Error("an unsupported format (.bmp) gave no error")
 	}
 }
