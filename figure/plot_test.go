@@ -454,3 +454,38 @@ func countColor(img image.Image, c color.RGBA) int {
 	}
 	return n
 }
+
+// TestSaveRow draws two plots side by side: the image is two panels wide,
+// and each plot's colour appears in its own half.
+func TestSaveRow(t *testing.T) {
+	k := []float64{1, 10, 100}
+	var plots []*plot.Plot
+	for i := range 2 {
+		series := make([]Series, i+1)
+		for j := range series {
+			series[j] = Series{Name: "s", X: k, Y: []float64{1, 2, 3}}
+		}
+		p, err := LinePlot(series, LineOptions{Title: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plots = append(plots, p)
+	}
+	path := filepath.Join(t.TempDir(), "row.png")
+	if err := SaveRow(path, plots, 3*vg.Inch, 2*vg.Inch); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, path)
+	if got := img.Bounds().Size(); got != image.Pt(576, 192) {
+		t.Fatalf("size %v, want 576x192", got)
+	}
+	left := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(0, 0, 288, 192))
+	if hasColor(left, Palette[1]) {
+		t.Error("the second plot's second series appears in the left panel")
+	}
+	if !hasColor(img, Palette[1]) {
+		t.Error("the second plot's second series is not drawn")
+	}
+}
