@@ -82,7 +82,7 @@ func (v *VAE) Refine(x []float64, cfg RefineConfig) (dist.Distribution, error) {
 		k := t.Particles()
 		l := t.Param(refineLoc, ppl.Value(loc))
 		s := t.Param(refineLogScale, ppl.Value(logScale))
-		q := v.refined(ad.Tile(l, k), ad.Tile(s, k), tile(ctx, k), func(s namedSpec) *ad.Var {
+		q := v.refined(l, s, ctx, k, func(s namedSpec) *ad.Var {
 			return t.Param(s.name, ppl.Zeros(s.spec.Rows, s.spec.Cols))
 		})
 		t.Plate("data", 1, func(*ppl.Plate) { t.Sample("z", q) })
@@ -94,25 +94,17 @@ func (v *VAE) Refine(x []float64, cfg RefineConfig) (dist.Distribution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amortized: Refine: %w", err)
 	}
-	return v.refined(ad.FromDense(store.Get(refineLoc)), ad.FromDense(store.Get(refineLogScale)), ctx,
+	return v.refined(ad.FromDense(store.Get(refineLoc)), ad.FromDense(store.Get(refineLogScale)), ctx, 1,
 		func(s namedSpec) *ad.Var { return ad.FromDense(v.Store.Get(s.name)) }), nil
 }
 
-// refined returns q(z|x) with the base Gaussian N(loc, exp(logScale)²) and,
-// for an IAF encoder, the flow steps conditioned on the context ctx (nil
-// without a flow).
-func (v *VAE) refined(loc, logScale, ctx *ad.Var, param func(namedSpec) *ad.Var) dist.Differentiable {
-	parts := []*ad.Var{loc, ad.Scale(logScale, 2)}
-	if ctx != nil {
-		parts = append(parts, ctx)
+// refined returns q(z|x) for k particles: the base Gaussian
+// N(loc, exp(logScale)²) and, for an IAF encoder, the flow steps
+// conditioned on the context ctx (nil without a flow).
+func (v *VAE) refined(loc, logScale, ctx *ad.Var, k int, param func(namedSpec) *ad.Var) dist.Differentiable {
+	base := dist.Normal{Loc: ad.Tile(loc, k), LogScale: ad.Tile(logScale, k)}
+	if ctx == nil {
+		return base
 	}
-	return v.encoderDist(ad.ConcatCols(parts...), param)
-}
-
-// tile is ad.Tile, passing nil through.
-func tile(x *ad.Var, k int) *ad.Var {
-	if x == nil {
-		return nil
-	}
-	return ad.Tile(x, k)
+	return v.withFlow(base, ad.Tile(ctx, k), param)
 }

@@ -122,7 +122,12 @@ func (v *VAE) encoderDist(enc *ad.Var, param func(namedSpec) *ad.Var) dist.Diffe
 	if v.Config.Flow != FlowIAF {
 		return base
 	}
-	ctx := ad.SliceCols(enc, 2*L, 2*L+v.Config.FlowHidden)
+	return v.withFlow(base, ad.SliceCols(enc, 2*L, 2*L+v.Config.FlowHidden), param)
+}
+
+// withFlow returns the encoder's IAF steps, conditioned on the context ctx
+// and with parameters read by param, over base.
+func (v *VAE) withFlow(base dist.Differentiable, ctx *ad.Var, param func(namedSpec) *ad.Var) dist.Differentiable {
 	ps := make([]*ad.Var, len(v.extra))
 	for i, s := range v.extra {
 		ps[i] = param(s)
