@@ -38,6 +38,7 @@ import (
 	"slices"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -231,11 +232,7 @@ func mean(v []float64) float64 {
 	if len(f) == 0 {
 		return math.NaN()
 	}
-	var s float64
-	for _, x := range f {
-		s += x
-	}
-	return s / float64(len(f))
+	return stat.Mean(f, nil)
 }
 
 // median returns the median of the finite values of v, NaN if there are
