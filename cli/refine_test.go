@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,8 +9,9 @@ import (
 
 // TestEstimateRefine runs estimate-px --refine on a small trained VAE: the
 // rows name the refined proposal, the numbers are the same for any number
-// of workers, they differ from the unrefined encoder's, and a model
-// without an encoder is refused with a usage error.
+// of workers, they differ from the unrefined encoder's, an interrupt stops
+// the refinement with the interrupted status, and a model without an
+// encoder is refused with a usage error.
 func TestEstimateRefine(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "vae")
 	if _, e, code := run(t, trainArgs("train-vae", out, "--epochs", "1")...); code != ExitOK {
@@ -29,6 +31,13 @@ func TestEstimateRefine(t *testing.T) {
 		if *r.LogPX == *plain.Results[i].LogPX {
 			t.Errorf("%s: refined and plain encoder both give %v", r.Method, *r.LogPX)
 		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A million steps would take hours: the refinement must stop at once.
+	long := append([]string{"estimate-px", "--log-level", "error"}, args[:len(args)-1]...)
+	if _, e, code := runCtx(ctx, append(long, "1000000")...); code != ExitInterrupted {
+		t.Errorf("interrupted refinement: exit %d, want %d\n%s", code, ExitInterrupted, e)
 	}
 	for _, c := range []struct {
 		args []string
