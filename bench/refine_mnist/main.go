@@ -19,11 +19,12 @@
 // and gives the fraction with k̂ < 0.7 per bin of the gap ([0, 1), [1, 2),
 // [2, 3), [3, 4), [4, 6) and [6, ∞) nats, and "< 0" if an image's IS
 // estimate falls below its ELBO), showing how small the gap must be for
-// k̂ < 0.7. The figure's left panel plots k̂ against the gap per image, the
-// colour giving the proposal and the dot's shape the model, with the line
+// k̂ < 0.7. The figure's left panel plots k̂ against the gap for every
+// image of every run, the colour giving the proposal, with the line
 // k̂ = 0.7; the right panel shows per model the fraction of images with
-// k̂ < 0.7 under each proposal, beside the line at one half. Null numbers (NaN or ±Inf in vitool) are left out of
-// the statistics, and the tables count them.
+// k̂ < 0.7 under each proposal, beside the line at one half. Null numbers
+// (NaN or ±Inf in vitool) are left out of the statistics, and the tables
+// count them.
 package main
 
 import (
@@ -377,19 +378,17 @@ func drawFigure(out string, pairs []pair) error {
 	return figure.SaveRow(out, []*plot.Plot{left, right}, 4.5*vg.Inch, 4.5*vg.Inch)
 }
 
-// scatterPanel plots k̂ against the gap per image: the encoder's proposal in
-// blue and the refined one in orange (figure.Palette), with one dot shape
-// per run, as figure.Scatter gives label 10·run + proposal.
+// scatterPanel plots k̂ against the gap per image, every run pooled: the
+// encoder's proposal in blue and the refined one in orange
+// (figure.Palette); the tables tell the runs apart.
 func scatterPanel(pairs []pair) (*plot.Plot, error) {
 	var x, y []float64
 	var labels []int
-	names := make([]string, 10*len(pairs))
-	for r, p := range pairs {
+	names := []string{"encoder's proposal", "refined"}
+	for _, p := range pairs {
 		for j, s := range []side{p.plain, p.refined} {
-			l := 10*r + j
-			names[l] = p.label + ": " + []string{"encoder", "refined"}[j]
 			for i, k := range s.khat {
-				x, y, labels = append(x, s.gap[i]), append(y, k), append(labels, l)
+				x, y, labels = append(x, s.gap[i]), append(y, k), append(labels, j)
 			}
 		}
 	}
@@ -406,7 +405,7 @@ func scatterPanel(pairs []pair) (*plot.Plot, error) {
 	p.Legend.Top = true
 	p.Y.Min = math.Min(p.Y.Min, kHatGood-0.1)
 	p.Y.Max = math.Max(p.Y.Max, kHatGood+0.1)
-	p.Y.Max += 0.5 * (p.Y.Max - p.Y.Min)
+	p.Y.Max += 0.15 * (p.Y.Max - p.Y.Min)
 	line := refLine(kHatGood)
 	p.Add(line)
 	p.Legend.Add("k̂ = 0.7", line)
@@ -454,7 +453,8 @@ func barPanel(pairs []pair) (*plot.Plot, error) {
 	p.Legend.Add("most images", half)
 	labels := make([]string, len(pairs))
 	for i, q := range pairs {
-		labels[i] = q.label
+		// One line per part of the label, so that many runs fit.
+		labels[i] = strings.ReplaceAll(q.label, ", ", "\n")
 	}
 	p.NominalX(labels...)
 	// Give each run a slot of width one, so that the labels fit in the
