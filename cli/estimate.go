@@ -77,7 +77,10 @@ cli.RegisterModel), the proposal is the model's guide, --params names the
 parameters fitted by the fit command, and the data default to the model's own.
 With a VAE checkpoint, the proposal is the encoder's q(z|x) and the data are
 test images (binarised once with a fixed seed for a Bernoulli likelihood, the
-same binarisation train-vae uses for its test score).
+same binarisation train-vae uses for its test score). --refine N first fits
+the encoder's Gaussian to each image by N steps of reweighted wake-sleep,
+with the decoder held: a proposal closer to that image's posterior, with
+lighter-tailed weights (lower k̂) and a smaller bias for is, elbo and iwae.
 
 Interrupting (Ctrl-C or SIGTERM) stops within a chunk of samples, prints the
 rows completed and exits with status 130. Exit statuses, limits on sizes and
@@ -87,6 +90,7 @@ docs/failure-behaviour.md.`,
   vitool estimate-px --k 1,100,10000 --method prior,is --proposal exact
   vitool estimate-px --model model.json --data points.csv --json
   vitool estimate-px --model run/model.safetensors --n 100 --k 1,100,5000
+  vitool estimate-px --model run --n 100 --method is,elbo --k 2000 --refine 200
   mytool estimate-px --model mixture --params fitted.safetensors   # a registered model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
