@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/vitool/vitool/internal/logspace"
 	"github.com/vitool/vitool/vi"
 )
 
@@ -108,18 +109,10 @@ func TestRWSCoversPosterior(t *testing.T) {
 
 // normalised returns the self-normalised weights of log-weights lw.
 func normalised(lw []float64) []float64 {
-	m := math.Inf(-1)
-	for _, v := range lw {
-		m = math.Max(m, v)
-	}
+	l := logspace.LogSumExp(lw)
 	w := make([]float64, len(lw))
-	var s float64
 	for i, v := range lw {
-		w[i] = math.Exp(v - m)
-		s += w[i]
-	}
-	for i := range w {
-		w[i] /= s
+		w[i] = math.Exp(v - l)
 	}
 	return w
 }
