@@ -29,6 +29,9 @@ type refiner interface {
 // errInterrupted if ctx is cancelled.
 func refineProposals(ctx context.Context, m latent.Model, qname string, xs [][]float64, f *estimateFlags, workers int, show bool, stderr io.Writer, log zerolog.Logger) ([]dist.Distribution, error) {
 	r, ok := m.(refiner)
+	if qname == "" {
+		return nil, usagef("--refine: no method in --method uses a proposal (prior does not)")
+	}
 	if !ok || qname != "encoder" {
 		return nil, usagef("--refine: needs a VAE checkpoint and its encoder's proposal (this model's proposal is %q)", qname)
 	}

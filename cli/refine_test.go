@@ -46,8 +46,9 @@ func TestEstimateRefine(t *testing.T) {
 		{[]string{"--model", out, "--refine", "-1"}, "--refine: -1"},
 		{[]string{"--refine", "5"}, "--refine: needs a VAE"},
 		{[]string{"--model", out, "--proposal", "prior", "--refine", "5"}, "--refine: needs a VAE"},
+		{[]string{"--model", out, "--method", "prior", "--refine", "5"}, "--refine: no method"},
 	} {
-		_, e, code := run(t, append([]string{"estimate-px", "--log-level", "error", "--k", "10", "--n", "2", "--method", "is"}, c.args...)...)
+		_, e, code := run(t, append([]string{"estimate-px", "--log-level", "error", "--k", "10", "--n", "2"}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(e, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, e, ExitUsage, c.want)
 		}
