@@ -215,13 +215,17 @@ type trainSettings struct {
 	flow       amortized.Flow
 	flowSteps  int
 	flowHidden int
-	loss       amortized.AELoss
-	train      amortized.TrainConfig
-	epochs     int
-	data       string
-	testData   string
-	trainN     int
-	testN      int
+	// estimator is --estimator as given, when it cannot apply to the
+	// objective of the flags' defaults because the saved run's objective
+	// will (--resume); empty otherwise.
+	estimator string
+	loss      amortized.AELoss
+	train     amortized.TrainConfig
+	epochs    int
+	data      string
+	testData  string
+	trainN    int
+	testN     int
 }
 
 // values returns the settings as the strings that identify them, keyed by
@@ -252,6 +256,9 @@ func (s *trainSettings) values() map[string]string {
 		v["objective"] = objectiveFlag(s.train.Objective)
 		v["k"] = strconv.Itoa(s.train.Objective.K)
 		v["estimator"] = s.train.Objective.Estimator.String()
+		if s.estimator != "" {
+			v["estimator"] = s.estimator
+		}
 		v["beta"] = fl(s.train.Beta)
 		v["warmup"] = strconv.Itoa(s.train.Warmup.N)
 		v["flow"] = s.flow.String()
@@ -343,7 +350,13 @@ func settingsFromFlags(f *trainFlags) (*trainSettings, error) {
 		}
 		s.train.Objective.Estimator = e
 		if err := s.train.Objective.Validate(); err != nil {
-			return nil, usagef("--estimator %s with --objective %s and --k %d: %v", f.estimator, f.objective, f.k, strings.TrimPrefix(err.Error(), "ppl: "))
+			if f.resume {
+				// The saved objective applies, and loadSaved compares
+				// --estimator with it.
+				s.train.Objective.Estimator, s.estimator = ppl.Standard, f.estimator
+			} else {
+				return nil, usagef("--estimator %s with --objective %s and --k %d: %v", f.estimator, f.objective, f.k, strings.TrimPrefix(err.Error(), "ppl: "))
+			}
 		}
 		if !(f.beta >= 0) || math.IsInf(f.beta, 0) {
 			return nil, usagef("--beta: %v is not a finite number ≥ 0", f.beta)

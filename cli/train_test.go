@@ -319,6 +319,7 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"estimator", []string{"train-vae", "--estimator", "reinforce"}, []string{"--estimator", "reinforce"}},
 		{"rws with one particle", []string{"train-vae", "--objective", "iwae", "--estimator", "rws"}, []string{"--estimator rws", "K ≥ 2"}},
 		{"dreg with the elbo", []string{"train-vae", "--estimator", "dreg"}, []string{"--estimator dreg", "IWAE"}},
+		{"resume with another estimator", []string{"train-vae", "--resume", "--out", vaeRun, "--estimator", "dreg", "--epochs", "2"}, []string{"--estimator", "dreg", "differs", "standard"}},
 		{"flow", []string{"train-vae", "--flow", "maf"}, []string{"--flow", "maf"}},
 		{"flow-steps", []string{"train-vae", "--flow", "iaf", "--flow-steps", "0"}, []string{"--flow-steps", "0"}},
 		{"flow-hidden", []string{"train-vae", "--flow", "iaf", "--flow-hidden", "-3"}, []string{"--flow-hidden", "-3"}},
