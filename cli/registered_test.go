@@ -173,7 +173,7 @@ func TestRegisteredBadInput(t *testing.T) {
 		{[]string{"fit", "--model", "shift", "--out", existing}, "exists; pass --force"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--bound", "kl"}, `--bound: unknown value "kl"`},
 		{[]string{"fit", "--model", "shift", "--out", out, "--estimator", "stl", "--bound", "iwae"}, "STL estimator is for the ELBO"},
-		{[]string{"fit", "--model", "shift", "--out", out, "--estimator", "rws", "--bound", "iwae", "--k", "1"}, "RWS estimator needs the IWAE bound with K ≥ 2"},
+		{[]string{"fit", "--model", "shift", "--out", out, "--estimator", "rws", "--bound", "iwae", "--k", "1"}, "RWS estimator needs K ≥ 2"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--k", "0"}, "--k: 0"},
 		{[]string{"fit", "--model", "shift", "--out", out, "--baseline", "mean"}, `--baseline: unknown value "mean"`},
 		{[]string{"fit", "--model", "shift", "--out", out, "--enumerate", "--bound", "iwae"}, "--enumerate: needs --bound elbo"},

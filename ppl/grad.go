@@ -109,8 +109,10 @@ func (o Objective) Validate() error {
 		return errors.New("ppl: the STL estimator is for the ELBO (use DReG for IWAE)")
 	case o.Estimator == DReG && o.Bound != BoundIWAE:
 		return errors.New("ppl: the DReG estimator is for the IWAE bound (use STL for the ELBO)")
-	case o.Estimator == RWS && (o.Bound != BoundIWAE || o.K < 2):
-		return fmt.Errorf("ppl: the RWS estimator needs the IWAE bound with K ≥ 2 particles (got K = %d; with one particle the wake-phase gradient is zero)", o.K)
+	case o.Estimator == RWS && o.Bound != BoundIWAE:
+		return errors.New("ppl: the RWS estimator is for the IWAE bound")
+	case o.Estimator == RWS && o.K < 2:
+		return fmt.Errorf("ppl: the RWS estimator needs K ≥ 2 particles, got %d (with one, the wake-phase gradient is zero)", o.K)
 	case o.Estimator < Standard || o.Estimator > RWS:
 		return fmt.Errorf("ppl: unknown estimator %d", o.Estimator)
 	case o.AnalyticKL && (o.Bound != BoundELBO || o.Estimator != Standard):
