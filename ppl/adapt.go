@@ -175,29 +175,28 @@ func AsProposal(guide Guide, m latent.Model, x mat.Matrix) (dist.Distribution, e
 func (q proposal) Dim() int { return layoutDim(q.layout) }
 func (q proposal) Len() int { return 1 }
 
-func (q proposal) Sample(dst *mat.Dense, rnd *rand.Rand) {
-	r, _ := dst.Dims()
-	tr, err := runGuide(q.guide, newSession(q.store, nil), q.x, r, rnd, 0)
-	if err != nil {
-		mc.Fail(err)
-	}
-	flatten(dst, tr, q.layout)
-}
+func (q proposal) Sample(dst *mat.Dense, rnd *rand.Rand) { q.draw(dst, rnd) }
 
 // SampleLogProb runs the guide once, as Sample does, and returns the
 // log-density its run computed at its own draws, which LogProb recomputes
 // by replaying it (and, at a flow site, by inverting the flow).
 func (q proposal) SampleLogProb(dst *mat.Dense, lp []float64, rnd *rand.Rand) []float64 {
-	r, _ := dst.Dims()
-	if lp != nil && len(lp) != r {
+	if r, _ := dst.Dims(); lp != nil && len(lp) != r {
 		panic(fmt.Sprintf("ppl: proposal.SampleLogProb: len(lp) = %d, want %d rows", len(lp), r))
 	}
+	return copyOut(lp, q.draw(dst, rnd).LogProb().Data)
+}
+
+// draw runs the guide for one particle per row of dst, stores the draws in
+// dst and returns the guide's trace, reporting a failure with mc.Fail.
+func (q proposal) draw(dst *mat.Dense, rnd *rand.Rand) *Trace {
+	r, _ := dst.Dims()
 	tr, err := runGuide(q.guide, newSession(q.store, nil), q.x, r, rnd, 0)
 	if err != nil {
 		mc.Fail(err)
 	}
 	flatten(dst, tr, q.layout)
-	return copyOut(lp, tr.LogProb().Data)
+	return tr
 }
 
 func (q proposal) LogProb(dst []float64, z mat.Matrix) []float64 {
