@@ -203,7 +203,25 @@ func LinePlot(series []Series, opt LineOptions) (*plot.Plot, error) {
 		return nil, errors.New("figure: line plot has no point with finite X and Y")
 	}
 
-	for k, ref := range opt.Refs {
+	AddRefs(p, opt.Refs...)
+	if opt.LogX && p.X.Min == p.X.Max {
+		// A single X value: show the decade around it, as the linear
+		// axis's ±1 would reach non-positive values.
+		p.X.Min /= math.Sqrt(10)
+		p.X.Max *= math.Sqrt(10)
+	}
+	widen(&p.X, opt.LogX)
+	widen(&p.Y, false)
+	return p, nil
+}
+
+// AddRefs draws refs across p as LineOptions.Refs are drawn: dashed in dark
+// grey, the k-th with the k-th dash pattern, each named one in the legend,
+// and p's Y range extended to take it. A line whose Y is not finite is left
+// out. It serves plots that LinePlot does not make, such as a scatter or a
+// bar chart.
+func AddRefs(p *plot.Plot, refs ...RefLine) {
+	for k, ref := range refs {
 		if !isFinite(ref.Y) {
 			continue
 		}
@@ -218,15 +236,6 @@ func LinePlot(series []Series, opt LineOptions) (*plot.Plot, error) {
 			p.Legend.Add(ref.Name, f)
 		}
 	}
-	if opt.LogX && p.X.Min == p.X.Max {
-		// A single X value: show the decade around it, as the linear
-		// axis's ±1 would reach non-positive values.
-		p.X.Min /= math.Sqrt(10)
-		p.X.Max *= math.Sqrt(10)
-	}
-	widen(&p.X, opt.LogX)
-	widen(&p.Y, false)
-	return p, nil
 }
 
 // margin is the fraction of an axis's data range that widen adds at each end,

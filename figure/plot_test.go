@@ -489,3 +489,23 @@ func TestSaveRow(t *testing.T) {
 		t.Error("the second plot's second series is not drawn")
 	}
 }
+
+// TestAddRefs checks that AddRefs extends the Y range to each finite line,
+// takes a non-finite one without harm, and draws the lines in their colour.
+func TestAddRefs(t *testing.T) {
+	p, err := Scatter([]float64{0, 1}, []float64{0, 1}, nil, ScatterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddRefs(p, RefLine{Name: "high", Y: 5}, RefLine{Y: -2}, RefLine{Name: "nan", Y: math.NaN()})
+	if p.Y.Min > -2 || p.Y.Max < 5 {
+		t.Errorf("Y range [%v, %v], want it to hold −2 and 5", p.Y.Min, p.Y.Max)
+	}
+	path := filepath.Join(t.TempDir(), "refs.png")
+	if err := Save(path, p, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !hasColor(decodePNG(t, path), refColor) {
+		t.Error("no pixel of the reference lines' colour")
+	}
+}

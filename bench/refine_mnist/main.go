@@ -43,7 +43,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/vitool/vitool/figure"
 )
@@ -406,22 +405,8 @@ func scatterPanel(pairs []pair) (*plot.Plot, error) {
 	p.Y.Min = math.Min(p.Y.Min, kHatGood-0.1)
 	p.Y.Max = math.Max(p.Y.Max, kHatGood+0.1)
 	p.Y.Max += 0.15 * (p.Y.Max - p.Y.Min)
-	line := refLine(kHatGood)
-	p.Add(line)
-	p.Legend.Add("k̂ = 0.7", line)
+	figure.AddRefs(p, figure.RefLine{Name: "k̂ = 0.7", Y: kHatGood})
 	return p, nil
-}
-
-// refLine returns a horizontal dashed dark grey line at y, in the style of
-// figure.LineOptions.Refs.
-func refLine(y float64) *plotter.Function {
-	f := plotter.NewFunction(func(float64) float64 { return y })
-	f.Samples = 2
-	f.LineStyle = draw.LineStyle{
-		Color: color.RGBA{R: 0x40, G: 0x40, B: 0x40, A: 0xff}, Width: vg.Points(1.2),
-		Dashes: []vg.Length{vg.Points(6), vg.Points(3)},
-	}
-	return f
 }
 
 // barPanel draws, per run, the fraction of images with k̂ < 0.7 under each
@@ -448,9 +433,7 @@ func barPanel(pairs []pair) (*plot.Plot, error) {
 		p.Add(b)
 		p.Legend.Add(name, b)
 	}
-	half := refLine(0.5)
-	p.Add(half)
-	p.Legend.Add("most images", half)
+	figure.AddRefs(p, figure.RefLine{Name: "most images", Y: 0.5})
 	labels := make([]string, len(pairs))
 	for i, q := range pairs {
 		// One line per part of the label, so that many runs fit.
