@@ -1,6 +1,7 @@
 package amortized
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -20,9 +21,10 @@ func iafConfig() VAEConfig {
 }
 
 // randomiseFlow fills the flow parameters of v with random values, so that
-// the steps are far from their initial near-identity.
+// the steps are far from their initial near-identity. The parameters are
+// filled in name order, so that the same rnd gives the same flow.
 func randomiseFlow(v *VAE, rnd *rand.Rand) {
-	for name := range v.Config.FlowParamShapes() {
+	for _, name := range slices.Sorted(maps.Keys(v.Config.FlowParamShapes())) {
 		m := v.Store.Get(name)
 		r, c := m.Dims()
 		w := mat.NewDense(r, c, nil)
